@@ -1,0 +1,59 @@
+import type { ContextProvider } from '../context/types.js';
+import type { ParamsOptions } from '../capture/params.js';
+import type { JournalOptions } from '../journal/journal.js';
+import type { QuerytrailEvent } from '../event/types.js';
+import { ConfigError } from '../errors.js';
+
+export interface AuditorOptions {
+  service: { name: string; version?: string; env?: string; instanceId?: string };
+  /** Where evidence is written; `false` keeps events in memory only (subscribers still see them). */
+  journal: JournalOptions | false;
+  /** How bound parameter values are recorded. Default: hashed (HMAC-SHA256). */
+  params?: ParamsOptions;
+  /** Statement texts longer than this are cut (statement.truncated = true). Default 16384 characters. */
+  maxStatementLength?: number;
+  /** For apps that keep the current user elsewhere (cls-hooked and the like). Used when runWithContext set nothing. */
+  contextProvider?: ContextProvider;
+  /** Called for every event as it is emitted (before it is chained). A listener that throws is ignored. */
+  onEvent?: (event: QuerytrailEvent) => void;
+}
+
+function fail(path: string, message: string): never {
+  throw new ConfigError(path, message);
+}
+
+/** Validates at start, with the path of the bad field, so a misconfiguration never surfaces mid-traffic. */
+export function validateOptions(options: unknown): AuditorOptions {
+  if (typeof options !== 'object' || options === null) fail('options', 'expected an object');
+  const o = options as Record<string, unknown>;
+  const service = o.service as Record<string, unknown> | undefined;
+  if (typeof service !== 'object' || service === null) fail('service', 'expected { name: string, ... }');
+  if (typeof service.name !== 'string' || service.name.length === 0) fail('service.name', 'expected a non-empty string');
+  for (const k of ['version', 'env', 'instanceId'] as const) {
+    if (service[k] !== undefined && typeof service[k] !== 'string') fail(`service.${k}`, 'expected a string');
+  }
+  if (o.journal === undefined) fail('journal', 'required: { dir: "./audit" } or false for memory only');
+  if (o.journal !== false) {
+    const j = o.journal as Record<string, unknown>;
+    if (typeof j !== 'object' || j === null) fail('journal', 'expected { dir: string, ... } or false');
+    if (typeof j.dir !== 'string' || j.dir.length === 0) fail('journal.dir', 'expected a directory path');
+    if (j.mode !== undefined && j.mode !== 'async') fail('journal.mode', `unsupported mode ${JSON.stringify(j.mode)} (supported: "async")`);
+    for (const k of ['segmentMaxBytes', 'maxQueuedEvents'] as const) {
+      if (j[k] !== undefined && !(Number.isInteger(j[k]) && (j[k] as number) > 0)) fail(`journal.${k}`, 'expected a positive integer');
+    }
+  }
+  if (o.params !== undefined) {
+    const p = o.params as Record<string, unknown>;
+    if (typeof p !== 'object' || p === null) fail('params', 'expected an object');
+    if (p.mode !== undefined && !['omitted', 'hashed', 'redacted', 'raw'].includes(p.mode as string)) {
+      fail('params.mode', `unknown mode ${JSON.stringify(p.mode)} (omitted, hashed, redacted, raw)`);
+    }
+  }
+  if (o.maxStatementLength !== undefined && !(Number.isInteger(o.maxStatementLength) && (o.maxStatementLength as number) > 0)) {
+    fail('maxStatementLength', 'expected a positive integer');
+  }
+  for (const k of ['contextProvider', 'onEvent'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'function') fail(k, 'expected a function');
+  }
+  return o as unknown as AuditorOptions;
+}

@@ -1,0 +1,48 @@
+import type { DbInfo, DbSystem } from '../event/types.js';
+
+/**
+ * The contract between a driver wrapper and the auditor. A wrapper describes each statement at the
+ * moment the application sends it (so the context is the caller's), then reports how it ended.
+ */
+export interface StatementStart {
+  /** The statement text exactly as the application gave it (placeholders, not interpolated values). */
+  text: string | undefined;
+  /** Bound parameter values, if any. Hashed, redacted or omitted per configuration before storage. */
+  params?: readonly unknown[] | undefined;
+  /** pg named prepared statement, or mysql2 prepared statement id. */
+  preparedName?: string | undefined;
+  /** The connection the statement goes to (computed once per connection by the wrapper). */
+  db: DbInfo;
+}
+
+export interface StatementOutcome {
+  rowsReturned?: number | undefined;
+  rowsAffected?: number | undefined;
+}
+
+/** One statement in flight. Every method is idempotent after the first of succeed/fail. */
+export interface StatementHandle {
+  /**
+   * When set (sync delivery mode), the statement must not be sent before this settles; if it rejects,
+   * the rejection is the statement's error and the statement is never sent.
+   */
+  readonly ready: Promise<void> | undefined;
+  /** Rows read so far by a cursor or stream (added to rowsReturned). */
+  addRows(count: number): void;
+  succeed(outcome?: StatementOutcome): void;
+  /** `code`: SQLSTATE for PostgreSQL, errno for MySQL/MariaDB. */
+  fail(error: unknown, code?: string | undefined): void;
+}
+
+export interface StatementRecorder {
+  /**
+   * Call synchronously at the call site, before sending. Throws a QuerytrailError (for example
+   * QueryBlockedError) when the statement must not be sent: deliver that error through the driver's
+   * own error path (callback, promise, 'error' event) and never send the statement.
+   */
+  begin(start: StatementStart): StatementHandle;
+  /** db.connect / db.disconnect events. */
+  connection(type: 'db.connect' | 'db.disconnect', db: DbInfo): void;
+}
+
+export type { DbInfo, DbSystem };

@@ -1,0 +1,13 @@
+export { Auditor, createAuditor, type EventListener } from './auditor/auditor.js';
+export type { AuditorOptions } from './auditor/options.js';
+export type { StatementHandle, StatementOutcome, StatementRecorder, StatementStart } from './capture/types.js';
+export type { ParamsOptions } from './capture/params.js';
+export { runWithContext, currentContext } from './context/store.js';
+export type { AuditContext, ContextProvider } from './context/types.js';
+export type { ContextResolver, HttpRequestLike } from './context/http.js';
+export { ConfigError, JournalUnavailableError, QueryBlockedError, QuerytrailError, type QuerytrailErrorCode } from './errors.js';
+export * from './event/types.js';
+export { SDK_VERSION } from './event/version.js';
+export { Journal, type JournalOptions } from './journal/journal.js';
+export { hashLine, ZERO_HASH } from './journal/hash.js';
+export { listSegments, parseSegmentName, segmentFileName } from './journal/segment-files.js';
