@@ -11,3 +11,5 @@ export { SDK_VERSION } from './event/version.js';
 export { Journal, type JournalOptions } from './journal/journal.js';
 export { hashLine, ZERO_HASH } from './journal/hash.js';
 export { listSegments, parseSegmentName, segmentFileName } from './journal/segment-files.js';
+export { verifyJournal, type ChainReport, type SegmentReport, type VerifyReport } from './verify/verify-journal.js';
+export type { Finding, FindingCode, Verdict } from './verify/findings.js';

@@ -137,7 +137,7 @@ export class Journal {
       event.integrity = { chain_id: this.chainId, seq: this.seq, prev_hash: this.prevHash };
       const line = Buffer.from(JSON.stringify(event), 'utf8');
       this.prevHash = hashLine(line);
-      if (this.file && this.segmentBytes + chunkBytes + line.length + 1 > this.segmentMaxBytes && this.segmentBytes + chunkBytes > 0) {
+      if (this.segmentBytes + chunkBytes > 0 && this.segmentBytes + chunkBytes + line.length + 1 > this.segmentMaxBytes) {
         await this.writeAll(chunks, chunkBytes);
         chunks.length = 0;
         chunkBytes = 0;
@@ -172,19 +172,25 @@ export class Journal {
   }
 
   private async openSegment(): Promise<void> {
+    // The index advances only once the file exists: a failed open must not leave a hole in the numbering.
+    this.file = await open(join(this.dir, segmentFileName(this.chainId, this.segmentIndex + 1)), 'a');
     this.segmentIndex += 1;
-    this.file = await open(join(this.dir, segmentFileName(this.chainId, this.segmentIndex)), 'a');
     this.segmentBytes = 0;
   }
 
+  /** Seals the current segment; the next write opens the following one (with writeAll's retries). */
   private async rotate(): Promise<void> {
     const f = this.file;
     this.file = undefined;
+    this.segmentBytes = 0;
     if (f) {
-      await f.sync();
-      await f.close();
+      try {
+        await f.sync();
+        await f.close();
+      } catch (err) {
+        this.onError(new Error(`querytrail journal could not seal a segment in ${this.dir}: ${String(err)}`, { cause: err }));
+      }
     }
-    await this.openSegment();
   }
 
   /** The chain this one follows, if the directory holds one: the new genesis links to its last record. */

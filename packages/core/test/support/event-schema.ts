@@ -1,0 +1,20 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { QuerytrailEvent } from '../../src/event/types.js';
+
+// ajv's 2020-12 build is CommonJS; load it through require to keep the types simple under NodeNext.
+const require = createRequire(import.meta.url);
+const Ajv2020 = require('ajv/dist/2020').default as new (opts: object) => {
+  compile(schema: object): ((data: unknown) => boolean) & { errors?: unknown[] | null };
+};
+
+const schemaPath = fileURLToPath(new URL('../../../../docs/event.schema.json', import.meta.url));
+const validate = new Ajv2020({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(schemaPath, 'utf8')));
+
+/** Throws with ajv's messages when an event does not match docs/event.schema.json. */
+export function assertValidEvent(event: QuerytrailEvent | unknown): void {
+  if (!validate(event)) {
+    throw new Error(`event does not match docs/event.schema.json: ${JSON.stringify(validate.errors)}\n${JSON.stringify(event)}`);
+  }
+}
