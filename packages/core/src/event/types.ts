@@ -21,7 +21,7 @@ export interface Actor {
   type: ActorType;
   id: string;
   name?: string;
-  roles?: string[];
+  roles?: readonly string[];
   impersonator?: { type?: ActorType; id: string; name?: string };
   auth?: { method?: string; mfa?: boolean };
   session_id?: string;
