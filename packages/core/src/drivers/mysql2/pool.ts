@@ -1,0 +1,50 @@
+import { AsyncResource } from 'node:async_hooks';
+import type { StatementRecorder } from '../../capture/types.js';
+import { instrumentConnection } from './connection.js';
+import { isConnection } from './guards.js';
+import { isInstrumented, markInstrumented } from './state.js';
+import type { AnyFunction, PoolLike } from './types.js';
+
+/** Checkout callbacks already bound (mysql2 re-enters getConnection with the same callback). */
+const bound = new WeakSet<AnyFunction>();
+
+/**
+ * mysql2 hands a queued checkout to whoever releases a connection (process.nextTick in the releaser's
+ * async context). Binding the callback where getConnection is called keeps the caller's context, and
+ * the connection is instrumented before the caller sees it.
+ */
+function bindCheckout(recorder: StatementRecorder, cb: AnyFunction): AnyFunction {
+  if (bound.has(cb)) return cb;
+  const scope = new AsyncResource('querytrail.mysql2.getConnection');
+  const wrapped = function (this: unknown, err: unknown, conn: unknown) {
+    if (!err && isConnection(conn)) instrumentConnection(recorder, conn);
+    return scope.runInAsyncScope(cb, this, err, conn);
+  };
+  bound.add(wrapped);
+  return wrapped;
+}
+
+/**
+ * Instruments a Pool in place. pool.query / pool.execute are left alone: they check out through
+ * `this.getConnection` (the instance property set here) and run the statement on the pooled
+ * connection, which records it, once.
+ */
+export function instrumentPool(recorder: StatementRecorder, pool: PoolLike): void {
+  if (isInstrumented(pool)) return;
+  markInstrumented(pool);
+  const getConnection = pool.getConnection;
+  pool.getConnection = function (this: PoolLike, cb?: unknown, ...rest: unknown[]): unknown {
+    return getConnection.call(this, typeof cb === 'function' ? bindCheckout(recorder, cb as AnyFunction) : cb, ...rest);
+  };
+  // New connections: instrumented (and db.connect recorded) before any 'connection' listener of the app runs.
+  pool.prependListener('connection', (conn: unknown) => {
+    if (isConnection(conn)) instrumentConnection(recorder, conn);
+  });
+  const all = pool._allConnections;
+  if (all && typeof all.get === 'function') {
+    for (let i = 0; i < all.length; i++) {
+      const conn = all.get(i);
+      if (isConnection(conn)) instrumentConnection(recorder, conn);
+    }
+  }
+}

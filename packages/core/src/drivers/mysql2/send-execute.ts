@@ -1,0 +1,56 @@
+import { AsyncResource } from 'node:async_hooks';
+import { EventEmitter } from 'node:events';
+import type { DbInfo, StatementRecorder } from '../../capture/types.js';
+import { beginStatement, fail } from './begin.js';
+import { dispatch } from './dispatch.js';
+import { refuse } from './refuse.js';
+import { trackEmitter, wrapCallback } from './track.js';
+import type { AnyFunction, CommandLike, ResultCallback } from './types.js';
+
+export interface ExecuteCall {
+  /** The template and the bound values, as the application gave them. */
+  text: unknown;
+  params: unknown;
+  preparedName?: string | undefined;
+  /** Where the callback sits in `args` (-1: none, event mode). */
+  cbIndex: number;
+}
+
+/**
+ * Shared by connection.execute and statement.execute: begin at the call site, refuse through the
+ * driver's path (a stand-in emitter that errors and ends, so pool.execute still releases), or send.
+ */
+export function sendExecute(
+  recorder: StatementRecorder,
+  original: AnyFunction,
+  self: unknown,
+  args: unknown[],
+  call: ExecuteCall,
+  db: DbInfo,
+): unknown {
+  const { cbIndex } = call;
+  const callback = cbIndex >= 0 ? (args[cbIndex] as ResultCallback) : undefined;
+  const scope = new AsyncResource('querytrail.mysql2.execute');
+  let handle: ReturnType<typeof beginStatement>;
+  try {
+    handle = beginStatement(recorder, call.text, call.params, db, call.preparedName);
+  } catch (blocked) {
+    const standIn = new EventEmitter();
+    refuse(standIn, callback, blocked, scope);
+    return standIn;
+  }
+  if (callback) args[cbIndex] = wrapCallback(callback, handle, scope);
+  const send = (): CommandLike => {
+    const cmd = original.apply(self, args) as CommandLike;
+    if (!callback) trackEmitter(cmd, handle, scope);
+    return cmd;
+  };
+  try {
+    return dispatch(handle, send, (error, emitter) =>
+      refuse(emitter, cbIndex >= 0 ? (args[cbIndex] as ResultCallback) : undefined, error, scope),
+    );
+  } catch (error) {
+    fail(handle, error);
+    throw error;
+  }
+}
