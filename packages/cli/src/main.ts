@@ -3,7 +3,7 @@ import { runVerify } from './commands/verify.js';
 const USAGE = `usage: querytrail <command> [options]
 
 commands:
-  verify <dir|segment files...> [--json]   recompute the hash chains; exit 1 if any record is INVALID
+  verify <dir|files...> [--public-key K] [--json]   check chains and signed checkpoints; exit 1 if anything is INVALID
 
 Run 'querytrail <command> --help' for a command's options.
 `;
@@ -11,6 +11,8 @@ Run 'querytrail <command> --help' for a command's options.
 export interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
+  /** Progress callback for long runs; default: a bar on stderr when it is a terminal. */
+  progress?: (done: number, total: number) => void;
 }
 
 const stdio: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };

@@ -129,6 +129,8 @@ export interface SourceInfo {
 export interface GenesisInfo {
   reason: 'first_start' | 'restart' | 'crash_recovery' | 'key_rotation';
   previous?: { chain_id: string; seq: number; hash: string; segment?: string };
+  /** Present when the chain is signed: the verifier then expects qt-<chain_id>.checkpoints.jsonl. */
+  checkpoints?: { key_id: string };
 }
 
 export interface QuerytrailEvent {

@@ -1,50 +1,83 @@
-import { mkdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, ftruncateSync, mkdirSync, openSync, closeSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatMicros, nowMicros } from '../event/clock.js';
 import type { GenesisInfo, QuerytrailEvent, SourceInfo } from '../event/types.js';
 import { EVENT_SCHEMA } from '../event/types.js';
 import { uuidv7 } from '../event/uuidv7.js';
+import { JournalUnavailableError } from '../errors.js';
+import { type Checkpoint, CHECKPOINT_SCHEMA, checkpointLineHash, signCheckpoint } from './checkpoint.js';
 import { hashLine, ZERO_HASH } from './hash.js';
-import { listSegments, readLastLine, segmentFileName } from './segment-files.js';
+import { MerkleAccumulator } from './merkle.js';
+import { checkpointFileName, listSegments, readLastLine, segmentFileName } from './segment-files.js';
+import { loadSigningKey, type SigningKey, type SigningKeyInput } from './signing-key.js';
 
 export interface JournalOptions {
-  /** Directory of the segment files; created if missing. */
+  /** Directory of the segment files; created if missing. One auditor (process) per directory. */
   dir: string;
-  /** 'async' (default): the query path only enqueues; a writer appends batches off the hot path. */
-  mode?: 'async';
+  /**
+   * 'async' (default): the query path only enqueues; a writer appends batches off the hot path.
+   * 'sync': a db.query.attempt record is fsync'd before each statement is sent (group commit).
+   */
+  mode?: 'async' | 'sync';
   /** Start a new segment file once the current one reaches this size. Default 64 MiB. */
   segmentMaxBytes?: number;
   /** Bound on events waiting to be written; beyond it events are counted and a sink.gap record says so. Default 100,000. */
   maxQueuedEvents?: number;
-  /** Called when a write fails (it is retried) or events had to be dropped. Default: a warning on stderr. */
+  /** Ed25519 private key for signed checkpoints. Without one, chains end in an unanchored tail. */
+  signingKey?: SigningKeyInput;
+  /** Sign a checkpoint after this many records. Default 1000. */
+  checkpointEvery?: number;
+  /** …and at least this often (ms), writing a heartbeat record when idle. Default 60,000. */
+  checkpointIntervalMs?: number;
+  /** Sync mode: a statement whose attempt record is not durable within this many ms is refused. Default 5000. */
+  syncTimeoutMs?: number;
+  /** Called when a write fails (it is retried) or events had to be dropped. Default: a process warning. */
   onError?: (error: Error) => void;
 }
 
 const NEWLINE = Buffer.from('\n');
 
+interface Pending {
+  event: QuerytrailEvent;
+  durable?: { resolve: () => void; reject: (e: Error) => void };
+}
+
 /**
  * The local append-only journal: JSON lines in segment files, each record chained to the previous
- * one (chain_id, seq, prev_hash = SHA-256 of the previous line's bytes). See docs/integrity.md.
+ * one (chain_id, seq, prev_hash = SHA-256 of the previous line's bytes), with signed checkpoints
+ * over a Merkle tree of the records. See docs/integrity.md.
  */
 export class Journal {
   readonly dir: string;
   readonly chainId: string;
+  readonly keyId: string | undefined;
   private readonly segmentMaxBytes: number;
   private readonly maxQueued: number;
+  private readonly checkpointEvery: number;
+  private readonly syncTimeoutMs: number;
+  private readonly signer: SigningKey | undefined;
   private readonly onError: (error: Error) => void;
-  private queue: QuerytrailEvent[] = [];
+  private queue: Pending[] = [];
   private seq = 0;
   private prevHash = ZERO_HASH;
+  private readonly merkle = new MerkleAccumulator();
   private segmentIndex = 0;
   private segmentBytes = 0;
   private file: FileHandle | undefined;
+  private checkpointFile: FileHandle | undefined;
+  private checkpointIndex = 0;
+  private checkpointCount = 0;
+  private prevCheckpoint = ZERO_HASH;
   private scheduled = false;
-  private writing: Promise<void> | undefined;
+  private batchQueued = false;
+  private tail: Promise<void> = Promise.resolve();
   private dropped = 0;
   private droppedSince: number | undefined;
   private closed = false;
   private retryDelayMs = 50;
+  private timer: NodeJS.Timeout | undefined;
 
   constructor(
     options: JournalOptions,
@@ -53,49 +86,96 @@ export class Journal {
     this.dir = options.dir;
     this.segmentMaxBytes = options.segmentMaxBytes ?? 64 * 1024 * 1024;
     this.maxQueued = options.maxQueuedEvents ?? 100_000;
-    this.onError =
-      options.onError ?? ((e) => process.emitWarning(e.message, { code: 'QUERYTRAIL_JOURNAL' }));
+    this.checkpointEvery = options.checkpointEvery ?? 1000;
+    this.syncTimeoutMs = options.syncTimeoutMs ?? 5000;
+    this.onError = options.onError ?? ((e) => process.emitWarning(e.message, { code: 'QUERYTRAIL_JOURNAL' }));
+    this.signer = options.signingKey === undefined ? undefined : loadSigningKey(options.signingKey, 'journal.signingKey');
+    this.keyId = this.signer?.keyId;
     mkdirSync(this.dir, { recursive: true });
-    const genesis = this.findPrevious();
+    const previous = this.recoverPrevious();
     this.chainId = uuidv7();
-    this.queue.push(this.genesisEvent(genesis));
+    this.queue.push({ event: this.genesisEvent(previous) });
+    this.schedule();
+    if (this.signer) {
+      this.timer = setInterval(() => this.onTimer(), options.checkpointIntervalMs ?? 60_000);
+      this.timer.unref();
+    }
   }
 
   /** Hot path: O(1), no I/O. The writer picks the event up on the next turn of the event loop. */
   append(event: QuerytrailEvent): void {
-    if (this.closed) {
-      this.countDropped(1);
-      return;
-    }
-    if (this.queue.length >= this.maxQueued) {
+    if (this.closed || this.queue.length >= this.maxQueued) {
       this.countDropped(1);
     } else {
-      this.queue.push(event);
+      this.queue.push({ event });
     }
-    if (!this.scheduled) {
-      this.scheduled = true;
-      setImmediate(() => this.drain());
+    this.schedule();
+  }
+
+  /**
+   * Sync mode: resolves once the event is on disk (written and fdatasync'd). Concurrent callers share
+   * one fsync (group commit). Rejects with JournalUnavailableError if that cannot happen in time.
+   */
+  appendDurable(event: QuerytrailEvent): Promise<void> {
+    if (this.closed) return Promise.reject(new JournalUnavailableError('querytrail journal is closed'));
+    if (this.queue.length >= this.maxQueued) {
+      this.countDropped(1);
+      this.schedule();
+      return Promise.reject(new JournalUnavailableError('querytrail journal queue is full'));
     }
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new JournalUnavailableError(`querytrail journal could not store the attempt record within ${this.syncTimeoutMs} ms`)),
+        this.syncTimeoutMs,
+      );
+      this.queue.push({
+        event,
+        durable: {
+          resolve: () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          reject: (e) => {
+            clearTimeout(timer);
+            reject(e);
+          },
+        },
+      });
+      this.schedule();
+    });
   }
 
   /** Resolves when every event appended before the call is written (not necessarily fsync'd). */
   async flush(): Promise<void> {
-    while (this.queue.length > 0 || this.writing || this.dropped > 0) {
-      if (!this.writing) this.drain();
-      await this.writing;
+    while (this.queue.length > 0 || this.dropped > 0 || this.batchQueued) {
+      this.drain();
+      await this.tail;
     }
+    await this.tail;
   }
 
-  /** Flushes, fsyncs and closes the current segment. Events appended afterwards are counted as lost. */
-  async close(): Promise<void> {
+  /** Writes a signed checkpoint now (if signing and anything is new). */
+  async checkpoint(reason = 'manual'): Promise<void> {
     await this.flush();
+    await this.run(() => this.writeCheckpoint(reason));
+  }
+
+  /** Flushes, writes the final checkpoint, fsyncs and closes. Later events are counted as lost. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.flush();
+    await this.run(() => this.writeCheckpoint('close'));
     this.closed = true;
-    const f = this.file;
-    this.file = undefined;
-    if (f) {
-      await f.sync();
-      await f.close();
-    }
+    await this.run(async () => {
+      for (const f of [this.file, this.checkpointFile]) {
+        if (f) {
+          await f.sync();
+          await f.close();
+        }
+      }
+      this.file = undefined;
+      this.checkpointFile = undefined;
+    });
   }
 
   get lastSeq(): number {
@@ -106,19 +186,46 @@ export class Journal {
     return this.prevHash;
   }
 
+  private schedule(): void {
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => {
+        this.scheduled = false;
+        this.drain();
+      });
+    }
+  }
+
+  /** Serialises every write: batches, checkpoints and closing never interleave. */
+  private run(task: () => Promise<void>): Promise<void> {
+    this.tail = this.tail.then(task).catch((err: unknown) => {
+      this.onError(new Error(`querytrail journal: ${String(err)}`, { cause: err }));
+    });
+    return this.tail;
+  }
+
   private countDropped(n: number): void {
     if (this.dropped === 0) this.droppedSince = nowMicros();
     this.dropped += n;
   }
 
   private drain(): void {
-    this.scheduled = false;
-    if (this.writing) return;
-    if (this.queue.length === 0 && this.dropped === 0) return;
-    this.writing = this.writeBatch().finally(() => {
-      this.writing = undefined;
+    if (this.batchQueued || (this.queue.length === 0 && this.dropped === 0)) return;
+    this.batchQueued = true;
+    void this.run(async () => {
+      this.batchQueued = false;
+      await this.writeBatch();
       if (this.queue.length > 0 || this.dropped > 0) this.drain();
     });
+  }
+
+  private onTimer(): void {
+    if (this.closed) return;
+    if (this.seq === this.checkpointCount && this.queue.length === 0) {
+      // Idle: a heartbeat gives the checkpoint something new to cover, proving the writer was alive.
+      this.append(this.lifecycleEvent('heartbeat'));
+    }
+    void this.flush().then(() => this.run(() => this.writeCheckpoint('interval')));
   }
 
   private async writeBatch(): Promise<void> {
@@ -126,27 +233,43 @@ export class Journal {
     this.queue = [];
     if (this.dropped > 0) {
       // Loss is itself evidence. Drops happen only while the queue is full, so after everything queued.
-      batch.push(this.gapEvent(this.dropped, 'journal queue full'));
+      batch.push({ event: this.gapEvent(this.dropped, 'journal queue full') });
       this.onError(new Error(`querytrail journal dropped ${this.dropped} events: queue full`));
       this.dropped = 0;
     }
     const chunks: Buffer[] = [];
     let chunkBytes = 0;
-    for (const event of batch) {
-      this.seq += 1;
-      event.integrity = { chain_id: this.chainId, seq: this.seq, prev_hash: this.prevHash };
-      const line = Buffer.from(JSON.stringify(event), 'utf8');
-      this.prevHash = hashLine(line);
-      if (this.segmentBytes + chunkBytes > 0 && this.segmentBytes + chunkBytes + line.length + 1 > this.segmentMaxBytes) {
+    const waiters: NonNullable<Pending['durable']>[] = [];
+    for (const { event, durable } of batch) {
+      if (this.segmentBytes + chunkBytes > 0 && this.segmentBytes + chunkBytes + 2048 > this.segmentMaxBytes) {
+        // Seal the segment before it would overflow (2 KiB ahead: a typical record fits).
         await this.writeAll(chunks, chunkBytes);
         chunks.length = 0;
         chunkBytes = 0;
+        await this.writeCheckpoint('rotation');
         await this.rotate();
       }
+      this.seq += 1;
+      event.integrity = { chain_id: this.chainId, seq: this.seq, prev_hash: this.prevHash };
+      const line = Buffer.from(JSON.stringify(event), 'utf8');
+      const digest = createHash('sha256').update(line).digest();
+      this.prevHash = digest.toString('hex');
+      this.merkle.append(digest);
       chunks.push(line, NEWLINE);
       chunkBytes += line.length + 1;
+      if (durable) waiters.push(durable);
     }
     await this.writeAll(chunks, chunkBytes);
+    if (waiters.length > 0) {
+      try {
+        await this.file!.datasync();
+        for (const w of waiters) w.resolve();
+      } catch (err) {
+        const e = new JournalUnavailableError(`querytrail journal fsync failed in ${this.dir}`, { cause: err });
+        for (const w of waiters) w.reject(e);
+      }
+    }
+    if (this.signer && this.seq - this.checkpointCount >= this.checkpointEvery) await this.writeCheckpoint('records');
   }
 
   /** Writes until every byte is down; on an error, waits and retries the rest (the chain is already fixed). */
@@ -171,6 +294,34 @@ export class Journal {
     }
   }
 
+  private async writeCheckpoint(reason: string): Promise<void> {
+    if (!this.signer || this.seq === this.checkpointCount) return;
+    // What a checkpoint vouches for must survive a crash: records first, then the signature.
+    await this.file?.datasync();
+    this.checkpointIndex += 1;
+    const cp: Checkpoint = signCheckpoint(
+      {
+        schema: CHECKPOINT_SCHEMA,
+        chain_id: this.chainId,
+        index: this.checkpointIndex,
+        time: formatMicros(nowMicros()),
+        count: this.seq,
+        last_hash: this.prevHash,
+        merkle_root: this.merkle.root().toString('hex'),
+        prev_checkpoint: this.prevCheckpoint,
+        key_id: this.signer.keyId,
+        reason,
+      },
+      this.signer.privateKey,
+    );
+    const line = JSON.stringify(cp);
+    this.checkpointFile ??= await open(join(this.dir, checkpointFileName(this.chainId)), 'a');
+    await this.checkpointFile.write(`${line}\n`);
+    await this.checkpointFile.datasync();
+    this.prevCheckpoint = checkpointLineHash(line);
+    this.checkpointCount = this.seq;
+  }
+
   private async openSegment(): Promise<void> {
     // The index advances only once the file exists: a failed open must not leave a hole in the numbering.
     this.file = await open(join(this.dir, segmentFileName(this.chainId, this.segmentIndex + 1)), 'a');
@@ -193,41 +344,53 @@ export class Journal {
     }
   }
 
-  /** The chain this one follows, if the directory holds one: the new genesis links to its last record. */
-  private findPrevious(): { info: GenesisInfo } {
+  /**
+   * The chain this one follows, if the directory holds one: the new genesis links to its last complete
+   * record. A torn last line (a write interrupted by a crash) was never a complete record, so no hash
+   * or checkpoint can cover it: it is moved aside to <segment>.torn and cut from the segment.
+   */
+  private recoverPrevious(): GenesisInfo {
     const segments = listSegments(this.dir);
     for (let i = segments.length - 1; i >= 0; i--) {
       const seg = segments[i]!;
-      const tail = readLastLine(join(this.dir, seg.file));
+      const path = join(this.dir, seg.file);
+      const tail = readLastLine(path);
       if (!tail) continue;
+      let torn = false;
+      if (tail.torn) {
+        torn = true;
+        appendFileSync(`${path}.torn`, tail.tornBytes);
+        const fd = openSync(path, 'r+');
+        try {
+          ftruncateSync(fd, tail.completeBytes);
+        } finally {
+          closeSync(fd);
+        }
+      }
       try {
         const rec = JSON.parse(tail.line.toString('utf8')) as QuerytrailEvent;
         const integ = rec.integrity;
         if (!integ) continue;
         return {
-          info: {
-            reason: tail.torn ? 'crash_recovery' : 'restart',
-            previous: { chain_id: integ.chain_id, seq: integ.seq, hash: hashLine(tail.line), segment: seg.file },
-          },
+          reason: torn ? 'crash_recovery' : 'restart',
+          previous: { chain_id: integ.chain_id, seq: integ.seq, hash: hashLine(tail.line), segment: seg.file },
         };
       } catch {
         // An unreadable last line: the verifier reports it; the new chain still starts.
+        return { reason: torn ? 'crash_recovery' : 'restart' };
       }
     }
-    return { info: { reason: 'first_start' } };
+    return { reason: 'first_start' };
   }
 
-  private genesisEvent(previous: { info: GenesisInfo }): QuerytrailEvent {
-    const t = formatMicros(nowMicros());
-    return {
-      schema: EVENT_SCHEMA,
-      event_id: uuidv7(),
-      type: 'chain.genesis',
-      time: t,
-      integrity: undefined,
-      source: this.source,
-      genesis: previous.info,
-    };
+  private genesisEvent(info: GenesisInfo): QuerytrailEvent {
+    const e = this.lifecycleEvent('chain.genesis');
+    e.genesis = this.keyId ? { ...info, checkpoints: { key_id: this.keyId } } : info;
+    return e;
+  }
+
+  private lifecycleEvent(type: 'chain.genesis' | 'heartbeat'): QuerytrailEvent {
+    return { schema: EVENT_SCHEMA, event_id: uuidv7(), type, time: formatMicros(nowMicros()), integrity: undefined, source: this.source };
   }
 
   private gapEvent(count: number, cause: string): QuerytrailEvent {

@@ -14,6 +14,17 @@ export function segmentFileName(chainId: string, index: number): string {
   return `qt-${chainId}-${String(index).padStart(6, '0')}.jsonl`;
 }
 
+/** The signed checkpoints of one chain (docs/integrity.md). */
+export function checkpointFileName(chainId: string): string {
+  return `qt-${chainId}.checkpoints.jsonl`;
+}
+
+const CHECKPOINT_RE = /^qt-([0-9a-f-]{36})\.checkpoints\.jsonl$/;
+
+export function parseCheckpointName(file: string): string | undefined {
+  return CHECKPOINT_RE.exec(file)?.[1];
+}
+
 export function parseSegmentName(file: string): SegmentName | undefined {
   const m = SEGMENT_RE.exec(file);
   if (!m) return undefined;
@@ -35,6 +46,10 @@ export interface TailLine {
   line: Buffer;
   /** True when the file ends with bytes after the last newline: a torn write. */
   torn: boolean;
+  /** The bytes after the last newline (empty unless torn). */
+  tornBytes: Buffer;
+  /** File length up to and including the last newline. */
+  completeBytes: number;
 }
 
 /** Reads the last complete line of a file without loading all of it. */
@@ -51,10 +66,12 @@ export function readLastLine(path: string, maxTail = 8 * 1024 * 1024): TailLine 
   }
   const torn = buf[len - 1] !== 0x0a;
   const end = torn ? buf.lastIndexOf(0x0a) : len - 1;
-  if (end < 0) return undefined;
-  const start = buf.lastIndexOf(0x0a, end - 1) + 1;
+  const tornBytes = buf.subarray(end + 1);
+  const completeBytes = size - tornBytes.length;
+  if (end < 0) return torn && len === size ? { line: Buffer.alloc(0), torn, tornBytes, completeBytes } : undefined;
+  const start = end === 0 ? 0 : buf.lastIndexOf(0x0a, end - 1) + 1;
   if (start === 0 && len < size) return undefined;
-  return { line: buf.subarray(start, end), torn };
+  return { line: buf.subarray(start, end), torn, tornBytes, completeBytes };
 }
 
 export function segmentPath(dir: string, name: string): string {

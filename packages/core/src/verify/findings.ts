@@ -13,7 +13,13 @@ export type FindingCode =
   | 'broken_link' // a genesis that names a previous chain whose last record does not match
   | 'torn_line' // bytes after the last newline of a file
   | 'unlinked_restart' // a chain that follows another without linking to it
-  | 'unanchored_tail'; // records not covered by a signed checkpoint (all of them, before checkpoints exist)
+  | 'unanchored_tail' // records after the last signed checkpoint
+  | 'checkpoint_mismatch' // records 1..count do not produce the checkpoint's last hash or Merkle root
+  | 'inconsistent_checkpoint' // a checkpoint that does not follow its predecessor (index, prev_checkpoint, count)
+  | 'signature_failed' // a checkpoint whose Ed25519 signature does not verify
+  | 'unknown_key' // a checkpoint signed by a key the verifier was not given
+  | 'key_not_valid' // a checkpoint signed outside its key's validity period
+  | 'signatures_not_checked'; // checkpoints present but no public key given
 
 export interface Finding {
   verdict: Verdict;
