@@ -1,5 +1,29 @@
 import type { StatementRecorder } from '../../capture/types.js';
+import { QuerytrailError } from '../../errors.js';
+import { instrumentClient } from './client.js';
+import { instrumentPool } from './pool.js';
+import type { PgClientLike, PgPoolLike } from './types.js';
 
-export function instrumentPg<T extends object>(_recorder: StatementRecorder, _target: T): T {
-  throw new Error('instrumentPg: being written');
+function isPool(target: object): target is PgPoolLike {
+  const t = target as Partial<PgPoolLike>;
+  return typeof t.connect === 'function' && typeof t.query === 'function' && 'totalCount' in t && 'idleCount' in t;
+}
+
+function isClient(target: object): target is PgClientLike {
+  const t = target as Partial<PgClientLike>;
+  return typeof t.connect === 'function' && typeof t.query === 'function' && typeof t.on === 'function';
+}
+
+/**
+ * Instruments a pg `Pool` or `Client` instance in place and returns the same object (its class and
+ * `instanceof` unchanged). Calling it again on the same object changes nothing. Core never loads 'pg':
+ * it works on the instance's structure.
+ */
+export function instrumentPg<T extends object>(recorder: StatementRecorder, target: T): T {
+  if (isPool(target)) return instrumentPool(recorder, target) as T;
+  if (isClient(target)) {
+    instrumentClient(recorder, target, true);
+    return target;
+  }
+  throw new QuerytrailError('QT_ERR_INVALID_ARGUMENT', 'instrumentPg: expected a pg Pool or Client instance');
 }

@@ -1,0 +1,80 @@
+import { AsyncResource } from 'node:async_hooks';
+import type { StatementRecorder } from '../../capture/types.js';
+import { instrumentClient, reportConnection } from './client.js';
+import { installReleaseFilter } from './release.js';
+import type { PgClientLike, PgConnectFn, PgPoolLike } from './types.js';
+import { reportRecorderFailure } from './warn.js';
+
+const kPoolState = Symbol.for('querytrail.pg.pool/1');
+
+interface PoolState {
+  readonly recorder: StatementRecorder;
+  readonly connect: PgConnectFn;
+}
+
+type InstrumentedPool = PgPoolLike & { [kPoolState]?: PoolState };
+
+/**
+ * Instruments a pg Pool in place (idempotent):
+ * - clients already in it (idle or checked out) and every client it creates later get an
+ *   instrumented query; pool.query goes through a checked-out client's query, so it is recorded once;
+ * - connect() binds its callback to the caller's async context: pg-pool hands a queued checkout to
+ *   whoever releases a client, and its own query() calls `this.connect(...)`, i.e. this one;
+ * - db.connect / db.disconnect from the pool's 'connect' / 'remove' events.
+ */
+export function instrumentPool<T extends PgPoolLike>(recorder: StatementRecorder, pool: T): T {
+  const p = pool as InstrumentedPool;
+  if (p[kPoolState] !== undefined) return pool;
+  const state: PoolState = { recorder, connect: pool.connect };
+  Object.defineProperty(p, kPoolState, { value: state, configurable: true });
+
+  pool.connect = instrumentedConnect;
+  wrapClientConstructor(recorder, pool);
+  if (Array.isArray(pool._clients)) {
+    for (const client of pool._clients as PgClientLike[]) adoptClient(recorder, client);
+  }
+  pool.on('connect', (client: PgClientLike) => {
+    try {
+      adoptClient(recorder, client); // no-op when the constructor wrapper already did it
+    } catch (err) {
+      reportRecorderFailure(err, 'instrument pool client');
+    }
+    reportConnection(client, 'db.connect');
+  });
+  pool.on('remove', (client: PgClientLike) => reportConnection(client, 'db.disconnect'));
+  return pool;
+}
+
+function adoptClient(recorder: StatementRecorder, client: PgClientLike): void {
+  instrumentClient(recorder, client, false);
+  installReleaseFilter(client);
+}
+
+function instrumentedConnect(this: PgPoolLike, callback?: unknown): unknown {
+  const connect = (this as InstrumentedPool)[kPoolState]!.connect;
+  if (typeof callback === 'function') {
+    return connect.call(this, AsyncResource.bind(callback as (...args: unknown[]) => unknown));
+  }
+  return connect.call(this);
+}
+
+/**
+ * pg-pool creates clients with `new this.Client(options)`. Instrumenting them at construction (not
+ * only at the 'connect' event) also covers statements an `onConnect` hook sends before that event.
+ * A construct-only Proxy keeps statics, prototype and `instanceof`.
+ */
+function wrapClientConstructor(recorder: StatementRecorder, pool: PgPoolLike): void {
+  const Ctor = pool.Client;
+  if (typeof Ctor !== 'function') return;
+  pool.Client = new Proxy(Ctor, {
+    construct(target, args, newTarget) {
+      const client = Reflect.construct(target, args, newTarget === pool.Client ? target : newTarget) as PgClientLike;
+      try {
+        adoptClient(recorder, client);
+      } catch (err) {
+        reportRecorderFailure(err, 'instrument pool client');
+      }
+      return client as object;
+    },
+  });
+}
