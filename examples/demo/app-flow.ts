@@ -6,13 +6,13 @@ const billingBot = { type: 'service', id: 'billing-bot', roles: ['billing'] } as
 
 export async function createSchema(auditor: Auditor, pool: pg.Pool): Promise<void> {
   await auditor.runWithContext({ actor: { type: 'system', id: 'demo-setup' }, source: 'migration' }, async () => {
-    await pool.query('DROP TABLE IF EXISTS orders');
-    await pool.query('DROP TABLE IF EXISTS users');
+    await pool.query('DROP TABLE IF EXISTS demo_orders');
+    await pool.query('DROP TABLE IF EXISTS demo_users');
     await pool.query(
-      'CREATE TABLE users (id serial PRIMARY KEY, email text UNIQUE NOT NULL, name text, ssn text)',
+      'CREATE TABLE demo_users (id serial PRIMARY KEY, email text UNIQUE NOT NULL, name text, ssn text)',
     );
     await pool.query(
-      'CREATE TABLE orders (id serial PRIMARY KEY, user_id int REFERENCES users(id), total numeric(10,2), status text DEFAULT $$open$$)',
+      'CREATE TABLE demo_orders (id serial PRIMARY KEY, user_id int REFERENCES demo_users(id), total numeric(10,2), status text DEFAULT $$open$$)',
     );
   });
 }
@@ -20,18 +20,18 @@ export async function createSchema(auditor: Auditor, pool: pg.Pool): Promise<voi
 /** Alice, a support agent, onboards customers and looks them up: reads of email and ssn. */
 async function supportRequest(auditor: Auditor, pool: pg.Pool, n: number): Promise<void> {
   await auditor.runWithContext({ actor: alice, request: { id: `req-alice-${n}`, method: 'POST', route: '/customers' } }, async () => {
-    const { rows } = await pool.query('INSERT INTO users (email, name, ssn) VALUES ($1, $2, $3) RETURNING id', [
+    const { rows } = await pool.query('INSERT INTO demo_users (email, name, ssn) VALUES ($1, $2, $3) RETURNING id', [
       `customer${n}@example.com`,
       `Customer ${n}`,
       `078-05-${String(1120 + n).padStart(4, '0')}`,
     ]);
     const id = (rows[0] as { id: number }).id;
-    await pool.query('INSERT INTO orders (user_id, total) VALUES ($1, $2), ($1, $3)', [id, 19.99 + n, 5 * n]);
+    await pool.query('INSERT INTO demo_orders (user_id, total) VALUES ($1, $2), ($1, $3)', [id, 19.99 + n, 5 * n]);
     await pool.query(
-      'SELECT u.email, u.ssn, o.id, o.total FROM users u JOIN orders o ON o.user_id = u.id WHERE u.id = $1',
+      'SELECT u.email, u.ssn, o.id, o.total FROM demo_users u JOIN demo_orders o ON o.user_id = u.id WHERE u.id = $1',
       [id],
     );
-    await pool.query('UPDATE users SET name = $1 WHERE id = $2', [`Customer #${n}`, id]);
+    await pool.query('UPDATE demo_users SET name = $1 WHERE id = $2', [`Customer #${n}`, id]);
   });
 }
 
@@ -41,9 +41,9 @@ async function billingRequest(auditor: Auditor, pool: pg.Pool, n: number): Promi
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      const open = await client.query("SELECT id, total FROM orders WHERE status = 'open' ORDER BY id LIMIT 2 FOR UPDATE");
+      const open = await client.query("SELECT id, total FROM demo_orders WHERE status = 'open' ORDER BY id LIMIT 2 FOR UPDATE");
       for (const row of open.rows as { id: number }[]) {
-        await client.query("UPDATE orders SET status = 'billed' WHERE id = $1", [row.id]);
+        await client.query("UPDATE demo_orders SET status = 'billed' WHERE id = $1", [row.id]);
       }
       await client.query('COMMIT');
     } catch (err) {

@@ -11,7 +11,16 @@ import { main } from '../src/main.js';
 const bin = fileURLToPath(new URL('../bin/querytrail.js', import.meta.url));
 
 function captureIo() {
-  const io = { stdout: '', stderr: '', out: (s: string) => void (io.stdout += s), err: (s: string) => void (io.stderr += s) };
+  const io = {
+    stdout: '',
+    stderr: '',
+    out: (s: string) => {
+      io.stdout += s;
+    },
+    err: (s: string) => {
+      io.stderr += s;
+    },
+  };
   return io;
 }
 

@@ -17,3 +17,28 @@ export { type Checkpoint, CHECKPOINT_SCHEMA, signedPayload, verifyCheckpointSign
 export { MerkleAccumulator, leafHash, nodeHash } from './journal/merkle.js';
 export { keyIdOf, loadSigningKey, type SigningKey, type SigningKeyInput } from './journal/signing-key.js';
 export type { Finding, FindingCode, Verdict } from './verify/findings.js';
+export {
+  analyze,
+  createAnalyzer,
+  createCatalog,
+  CatalogSource,
+  introspectCatalog,
+  loadAnalyzers,
+  mostSevere,
+  PreparedStatementTracker,
+  SEVERITY,
+  type Access,
+  type Analysis,
+  type AnalyzedObject,
+  type AnalyzedStatement,
+  type AnalyzeOptions,
+  type Analyzer,
+  type AnalyzerOptions,
+  type Catalog,
+  type CatalogInput,
+  type Dialect,
+  type QueryFn,
+  type StatementKind,
+} from './analysis/index.js';
+export { instrumentPg } from './drivers/pg/instrument.js';
+export { instrumentMysql2 } from './drivers/mysql2/instrument.js';

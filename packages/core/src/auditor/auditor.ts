@@ -1,16 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createParamsEncoder, type ParamsEncoder } from '../capture/params.js';
-import { classifyByLeadingKeyword } from '../capture/leading-keyword.js';
+import { type Analysis, type Analyzer, createAnalyzer, loadAnalyzers } from '../analysis/index.js';
+import { applyAnalysis, describe, objectsOf } from '../capture/describe.js';
 import type { CaptureRuntime } from '../capture/runtime.js';
 import { StatementCapture } from '../capture/statement-capture.js';
 import type { StatementHandle, StatementRecorder, StatementStart } from '../capture/types.js';
-import { expressMiddleware, fastifyPlugin, type ContextResolver } from '../context/http.js';
+import { type ContextResolver, expressMiddleware, fastifyPlugin, type HttpRequestLike } from '../context/http.js';
 import { contextStore, runWithContext } from '../context/store.js';
 import { activeTrace } from '../context/trace.js';
 import type { AuditContext, ContextProvider } from '../context/types.js';
 import { formatMicros, nowMicros } from '../event/clock.js';
-import type { DbInfo, EventType, QuerytrailEvent, SourceInfo, StatementInfo } from '../event/types.js';
+import type { DbInfo, DbSystem, EventType, QuerytrailEvent, SourceInfo, StatementInfo, TraceInfo } from '../event/types.js';
+import { QueryBlockedError, QuerytrailError } from '../errors.js';
 import { EVENT_SCHEMA } from '../event/types.js';
 import { uuidv7 } from '../event/uuidv7.js';
 import { SDK_VERSION } from '../event/version.js';
@@ -32,6 +34,10 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
   private readonly encodeParams: ParamsEncoder;
   private readonly maxText: number;
   private readonly contextProvider: ContextProvider | undefined;
+  private readonly syncMode: boolean;
+  private readonly analyzer: Analyzer;
+  private readonly analyzersLoaded: Promise<void>;
+  private analyzersSettled = false;
   private closing: Promise<void> | undefined;
   [kStatementGate]: StatementGate | undefined;
 
@@ -52,8 +58,21 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
     this.encodeParams = createParamsEncoder(options.params, randomBytes(32));
     this.maxText = options.maxStatementLength ?? 16384;
     this.contextProvider = options.contextProvider;
+    this.analyzer = createAnalyzer(options.analysis ?? {});
+    // The WASM parsers load in the background; statements sent before they are ready are analysed at completion.
+    this.analyzersLoaded = loadAnalyzers().then(
+      () => {
+        this.analyzersSettled = true;
+      },
+      (err: unknown) => {
+        this.analyzersSettled = true;
+        // Statements stay 'unknown' (and policy fails closed on unknown): loud, never silent.
+        process.emitWarning(`querytrail could not load its SQL parsers: ${String(err)}`, { code: 'QUERYTRAIL_ANALYSIS' });
+      },
+    );
     if (options.onEvent) this.listeners.add(options.onEvent);
     this.journal = options.journal === false ? undefined : new Journal(options.journal, this.source);
+    this.syncMode = options.journal !== false && options.journal.mode === 'sync';
     this.emitLifecycle('sdk.start');
   }
 
@@ -64,12 +83,12 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
   }
 
   /** Express middleware; `resolve` maps a request to its actor (the app owns authentication). */
-  express(resolve?: ContextResolver<never>) {
+  express<Req extends HttpRequestLike = HttpRequestLike>(resolve?: ContextResolver<Req>) {
     return expressMiddleware(resolve);
   }
 
   /** Fastify plugin: `app.register(auditor.fastify(req => ({ actor })))`. */
-  fastify(resolve?: ContextResolver<never>) {
+  fastify<Req extends HttpRequestLike = HttpRequestLike>(resolve?: ContextResolver<Req>) {
     return fastifyPlugin(resolve);
   }
 
@@ -91,8 +110,9 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
     const context = this.currentContext();
     const trace = activeTrace();
     const text = typeof start.text === 'string' ? start.text : undefined;
-    const { class: cls, command } = classifyByLeadingKeyword(text);
-    const statement: StatementInfo = { class: cls, command };
+    const { analysis, provisional } = describe(this.analyzer, text, start.db.system);
+    const statement: StatementInfo = { class: 'unknown', command: 'UNKNOWN' };
+    applyAnalysis(statement, analysis);
     if (text !== undefined) {
       if (text.length > this.maxText) {
         statement.text = text.slice(0, this.maxText);
@@ -104,8 +124,14 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
     if (start.preparedName !== undefined) statement.prepared_name = start.preparedName;
     const params = this.encodeParams(start.params);
     if (params) statement.params = params;
-    this[kStatementGate]?.(start, statement, context);
-    return new StatementCapture(this, start, context, trace, statement);
+    try {
+      this[kStatementGate]?.(start, statement, context);
+    } catch (err) {
+      if (err instanceof QuerytrailError) this.emitBlocked(start, context, trace, statement, analysis, err);
+      throw err;
+    }
+    const durable = this.journal && this.syncMode ? this.writeAttempt(start, context, trace, statement) : undefined;
+    return new StatementCapture(this, start, context, trace, statement, analysis, provisional, durable);
   }
 
   connection(type: 'db.connect' | 'db.disconnect', db: DbInfo): void {
@@ -150,10 +176,76 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
   /** Writes sdk.stop, flushes and fsyncs the journal. Idempotent. */
   close(): Promise<void> {
     this.closing ??= (async () => {
+      await this.analyzersLoaded; // statements waiting for the parsers are emitted before sdk.stop
       this.emitLifecycle('sdk.stop');
       await this.journal?.close();
     })();
     return this.closing;
+  }
+
+  /** Resolves when the SQL parsers are loaded: from then on every statement is analysed when it is sent. */
+  ready(): Promise<void> {
+    return this.analyzersLoaded;
+  }
+
+  afterAnalyzers(fn: () => void): void {
+    if (this.analyzersSettled) fn();
+    else void this.analyzersLoaded.then(fn);
+  }
+
+  analyze(text: string | undefined, system: DbSystem): Analysis {
+    return describe(this.analyzer, text, system).analysis;
+  }
+
+  /** A statement refused before it was sent: its own record, db.query.blocked. */
+  private emitBlocked(
+    start: StatementStart,
+    context: AuditContext | undefined,
+    trace: TraceInfo | undefined,
+    statement: StatementInfo,
+    analysis: Analysis,
+    err: QuerytrailError,
+  ): void {
+    const objects = objectsOf(analysis);
+    this.emit({
+      schema: EVENT_SCHEMA,
+      event_id: uuidv7(),
+      type: 'db.query.blocked',
+      time: formatMicros(nowMicros()),
+      integrity: undefined,
+      source: this.source,
+      ...(context?.actor ? { actor: context.actor } : {}),
+      ...(context?.request ? { request: context.request } : {}),
+      ...(trace ? { trace } : {}),
+      db: start.db,
+      ...(context?.orm ? { orm: context.orm } : {}),
+      statement,
+      ...(objects ? { objects } : {}),
+      result: { outcome: 'blocked', error: { code: err.code, message: err.message } },
+      ...(err instanceof QueryBlockedError
+        ? { policy: { decision: 'block' as const, mode: 'enforce' as const, reason: err.reason, ...(err.ruleId ? { rule_id: err.ruleId } : {}) } }
+        : {}),
+    });
+  }
+
+  /** Sync mode: the attempt record, durable before the statement may be sent (group commit). */
+  private writeAttempt(start: StatementStart, context: AuditContext | undefined, trace: TraceInfo | undefined, statement: StatementInfo) {
+    const attemptId = uuidv7();
+    const written = this.journal!.appendDurable({
+      schema: EVENT_SCHEMA,
+      event_id: attemptId,
+      type: 'db.query.attempt',
+      time: formatMicros(nowMicros()),
+      integrity: undefined,
+      source: this.source,
+      ...(context?.actor ? { actor: context.actor } : {}),
+      ...(context?.request ? { request: context.request } : {}),
+      ...(trace ? { trace } : {}),
+      db: start.db,
+      ...(context?.orm ? { orm: context.orm } : {}),
+      statement,
+    });
+    return { attemptId, written };
   }
 
   private currentContext(): AuditContext | undefined {

@@ -12,6 +12,8 @@ export interface AuditorOptions {
   params?: ParamsOptions;
   /** Statement texts longer than this are cut (statement.truncated = true). Default 16384 characters. */
   maxStatementLength?: number;
+  /** SQL analysis: exact-text LRU cache size (default 2000) and the longest text sent to the parser (default 100,000). */
+  analysis?: { cacheSize?: number; maxLength?: number };
   /** For apps that keep the current user elsewhere (cls-hooked and the like). Used when runWithContext set nothing. */
   contextProvider?: ContextProvider;
   /** Called for every event as it is emitted (before it is chained). A listener that throws is ignored. */
@@ -37,8 +39,8 @@ export function validateOptions(options: unknown): AuditorOptions {
     const j = o.journal as Record<string, unknown>;
     if (typeof j !== 'object' || j === null) fail('journal', 'expected { dir: string, ... } or false');
     if (typeof j.dir !== 'string' || j.dir.length === 0) fail('journal.dir', 'expected a directory path');
-    if (j.mode !== undefined && j.mode !== 'async') fail('journal.mode', `unsupported mode ${JSON.stringify(j.mode)} (supported: "async")`);
-    for (const k of ['segmentMaxBytes', 'maxQueuedEvents'] as const) {
+    if (j.mode !== undefined && j.mode !== 'async' && j.mode !== 'sync') fail('journal.mode', `unknown mode ${JSON.stringify(j.mode)} (async, sync)`);
+    for (const k of ['segmentMaxBytes', 'maxQueuedEvents', 'checkpointEvery', 'checkpointIntervalMs', 'syncTimeoutMs'] as const) {
       if (j[k] !== undefined && !(Number.isInteger(j[k]) && (j[k] as number) > 0)) fail(`journal.${k}`, 'expected a positive integer');
     }
   }
@@ -47,6 +49,13 @@ export function validateOptions(options: unknown): AuditorOptions {
     if (typeof p !== 'object' || p === null) fail('params', 'expected an object');
     if (p.mode !== undefined && !['omitted', 'hashed', 'redacted', 'raw'].includes(p.mode as string)) {
       fail('params.mode', `unknown mode ${JSON.stringify(p.mode)} (omitted, hashed, redacted, raw)`);
+    }
+  }
+  if (o.analysis !== undefined) {
+    const a = o.analysis as Record<string, unknown>;
+    if (typeof a !== 'object' || a === null) fail('analysis', 'expected { cacheSize?, maxLength? }');
+    for (const k of ['cacheSize', 'maxLength'] as const) {
+      if (a[k] !== undefined && !(Number.isInteger(a[k]) && (a[k] as number) > 0)) fail(`analysis.${k}`, 'expected a positive integer');
     }
   }
   if (o.maxStatementLength !== undefined && !(Number.isInteger(o.maxStatementLength) && (o.maxStatementLength as number) > 0)) {

@@ -1,5 +1,7 @@
 import { formatMicros, nowMicros } from '../event/clock.js';
+import type { Analysis } from '../analysis/index.js';
 import type { DbInfo, QuerytrailEvent, StatementInfo, TraceInfo } from '../event/types.js';
+import { applyAnalysis, objectsOf } from './describe.js';
 import { EVENT_SCHEMA } from '../event/types.js';
 import { uuidv7 } from '../event/uuidv7.js';
 import type { AuditContext } from '../context/types.js';
@@ -22,7 +24,7 @@ function errorCode(error: unknown): string | undefined {
 
 /** One statement between begin and its outcome; turns into exactly one db.query event. */
 export class StatementCapture implements StatementHandle {
-  readonly ready: Promise<void> | undefined = undefined;
+  readonly ready: Promise<void> | undefined;
   private readonly startMicros: number;
   private rows = 0;
   private done = false;
@@ -33,9 +35,20 @@ export class StatementCapture implements StatementHandle {
     private readonly context: AuditContext | undefined,
     private readonly trace: TraceInfo | undefined,
     private readonly statement: StatementInfo,
+    private analysis: Analysis,
+    /** The parsers were still loading at begin: analyse again at the end. */
+    private readonly provisional: boolean,
+    /** Sync mode: the durable write of the attempt record, which must finish before sending. */
+    durable?: { attemptId: string; written: Promise<void> },
   ) {
     this.startMicros = nowMicros();
+    this.attemptId = durable?.attemptId;
+    this.ready = durable?.written;
+    // If the attempt cannot be stored, the statement is never sent: record that here, whatever the driver does.
+    this.ready?.catch((error: unknown) => this.refuse(error));
   }
+
+  private readonly attemptId: string | undefined;
 
   addRows(count: number): void {
     if (!this.done && count > 0) this.rows += count;
@@ -63,8 +76,26 @@ export class StatementCapture implements StatementHandle {
     this.finish(result);
   }
 
+  private refuse(error: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    const c = errorCode(error);
+    this.finish({ outcome: 'blocked', error: c === undefined ? { message: errorMessage(error) } : { code: c, message: errorMessage(error) } });
+  }
+
   private finish(result: NonNullable<QuerytrailEvent['result']>): void {
+    // Statements sent while the parsers were loading wait for them, so no event carries a guess.
     const end = nowMicros();
+    if (this.provisional) this.runtime.afterAnalyzers(() => this.emitEvent(result, end));
+    else this.emitEvent(result, end);
+  }
+
+  private emitEvent(result: NonNullable<QuerytrailEvent['result']>, end: number): void {
+    if (this.provisional) {
+      this.analysis = this.runtime.analyze(this.start.text, this.start.db.system);
+      applyAnalysis(this.statement, this.analysis);
+    }
+    const objects = objectsOf(this.analysis);
     const ctx = this.context;
     const event: QuerytrailEvent = {
       schema: EVENT_SCHEMA,
@@ -82,7 +113,9 @@ export class StatementCapture implements StatementHandle {
       db: this.start.db as DbInfo,
       ...(ctx?.orm ? { orm: ctx.orm } : {}),
       statement: this.statement,
+      ...(objects ? { objects } : {}),
       result,
+      ...(this.attemptId === undefined ? {} : { attempt_id: this.attemptId }),
     };
     this.runtime.emit(event);
   }

@@ -3,15 +3,13 @@ import { runWithContext } from './store.js';
 
 /** Minimal structural shapes: core never imports Express or Fastify. */
 export interface HttpRequestLike {
-  method?: string;
-  url?: string;
-  originalUrl?: string;
-  ip?: string;
+  method?: string | undefined;
+  url?: string | undefined;
+  ip?: string | undefined;
   headers: Record<string, string | string[] | undefined>;
-  socket?: { remoteAddress?: string | undefined };
-  route?: { path?: string } | undefined;
-  routeOptions?: { url?: string } | undefined;
-  id?: string | number;
+  socket?: { remoteAddress?: string | undefined } | undefined;
+  routeOptions?: { url?: string | undefined } | undefined;
+  id?: string | number | undefined;
 }
 
 /** Maps an incoming request to the actor and request behind it; the app owns authentication. */
@@ -47,12 +45,12 @@ function mergeRequest(base: AuditContext, resolved: AuditContext | undefined): A
 type Next = (err?: unknown) => void;
 
 /** Express (4 and 5) middleware: every statement sent while handling the request carries its context. */
-export function expressMiddleware(resolve?: ContextResolver<never>) {
-  return (req: HttpRequestLike, _res: unknown, next: Next): void => {
+export function expressMiddleware<Req extends HttpRequestLike = HttpRequestLike>(resolve?: ContextResolver<Req>) {
+  return (req: Req, _res: unknown, next: Next): void => {
     const base = requestDefaults(req);
     let resolved: ReturnType<ContextResolver>;
     try {
-      resolved = resolve ? (resolve as ContextResolver)(req) : undefined;
+      resolved = resolve ? resolve(req) : undefined;
     } catch (err) {
       next(err);
       return;
@@ -79,7 +77,7 @@ export interface FastifyLike {
  * Fastify plugin (4 and 5). It sets the context in onRequest with run(), as @fastify/request-context
  * does, and skips plugin encapsulation so it applies to every route.
  */
-export function fastifyPlugin(resolve?: ContextResolver<never>) {
+export function fastifyPlugin<Req extends HttpRequestLike = HttpRequestLike>(resolve?: ContextResolver<Req>) {
   const plugin = (fastify: FastifyLike, _opts: unknown, done: (err?: Error) => void): void => {
     fastify.addHook('onRequest', (req, _reply, hookDone) => {
       const base = requestDefaults(req);
@@ -87,7 +85,7 @@ export function fastifyPlugin(resolve?: ContextResolver<never>) {
       if (route && base.request) base.request.route = route;
       let resolved: ReturnType<ContextResolver>;
       try {
-        resolved = resolve ? (resolve as ContextResolver)(req) : undefined;
+        resolved = resolve ? resolve(req as Req) : undefined;
       } catch (err) {
         hookDone(err as Error);
         return;

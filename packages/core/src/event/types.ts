@@ -70,6 +70,8 @@ export interface StatementInfo {
   fingerprint?: string;
   summary?: string;
   truncated?: boolean;
+  /** Policy must treat it as destructive (docs/analysis.md): DROP, DELETE without WHERE, audit switches, … */
+  destructive?: boolean;
   prepared_name?: string;
   params?: { mode: ParamsMode; count: number; values?: unknown[] };
 }

@@ -104,7 +104,12 @@ export class Journal {
 
   /** Hot path: O(1), no I/O. The writer picks the event up on the next turn of the event loop. */
   append(event: QuerytrailEvent): void {
-    if (this.closed || this.queue.length >= this.maxQueued) {
+    if (this.closed) {
+      // Nothing can be chained after the final checkpoint: say so loudly rather than drop in silence.
+      this.onError(new Error(`querytrail journal is closed: a ${event.type} event emitted after close() was not recorded`));
+      return;
+    }
+    if (this.queue.length >= this.maxQueued) {
       this.countDropped(1);
     } else {
       this.queue.push({ event });

@@ -11,7 +11,7 @@ export interface TrustedKey {
 }
 
 export function trustedKey(pemOrKey: string | KeyObject, validity?: { notBefore?: string; notAfter?: string }): TrustedKey {
-  const key = typeof pemOrKey === 'string' ? createPublicKey(pemOrKey) : createPublicKey(pemOrKey);
+  const key = typeof pemOrKey !== 'string' && pemOrKey.type === 'public' ? pemOrKey : createPublicKey(pemOrKey);
   if (key.asymmetricKeyType !== 'ed25519') throw new Error(`expected an Ed25519 public key, got ${key.asymmetricKeyType}`);
   return {
     keyId: keyIdOf(key),

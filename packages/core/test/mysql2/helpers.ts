@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createAuditor, QueryBlockedError, type Auditor, type QuerytrailEvent } from '@querytrail/core';
 import { kStatementGate } from '../../src/auditor/auditor.js';
+import { loadAnalyzers } from '../../src/analysis/index.js';
+import { validatingListener } from '../support/valid-events.js';
+
+// Statements are analysed as they are sent once the parsers are loaded; load them before any test runs.
+await loadAnalyzers();
 
 export const DB = { host: '127.0.0.1', port: 3306, user: 'root', password: '', database: 'test' } as const;
 
@@ -20,7 +25,7 @@ export function harness(): Harness {
     service: { name: 'test' },
     journal: false,
     params: { mode: 'raw' },
-    onEvent: (e) => events.push(e),
+    onEvent: validatingListener((e) => events.push(e)),
   });
   auditor[kStatementGate] = (start) => {
     if (/forbidden/.test(start.text ?? '')) throw new QueryBlockedError('test');
