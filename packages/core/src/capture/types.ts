@@ -13,6 +13,11 @@ export interface StatementStart {
   preparedName?: string | undefined;
   /** The connection the statement goes to (computed once per connection by the wrapper). */
   db: DbInfo;
+  /**
+   * The driver's connection object (pg Client, mysql2 Connection), used only as an identity: state
+   * that lives per connection (PREPARE ... / EXECUTE tracking, session settings) is keyed by it.
+   */
+  connection?: object | undefined;
 }
 
 export interface StatementOutcome {
