@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createParamsEncoder, type ParamsEncoder } from '../capture/params.js';
-import { type Analysis, type Analyzer, createAnalyzer, loadAnalyzers } from '../analysis/index.js';
-import { applyAnalysis, describe, objectsOf } from '../capture/describe.js';
+import { type Analysis, type Analyzer, createAnalyzer, loadAnalyzers, PreparedStatementTracker } from '../analysis/index.js';
+import { CatalogRegistry } from './catalogs.js';
+import { applyAnalysis, describe, dialectOf, objectsOf } from '../capture/describe.js';
 import type { CaptureRuntime } from '../capture/runtime.js';
 import { StatementCapture } from '../capture/statement-capture.js';
 import type { StatementHandle, StatementRecorder, StatementStart } from '../capture/types.js';
@@ -38,6 +39,9 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
   private readonly analyzer: Analyzer;
   private readonly analyzersLoaded: Promise<void>;
   private analyzersSettled = false;
+  private readonly catalogs: CatalogRegistry;
+  /** PREPARE name → body, per connection: EXECUTE name is judged by what it runs. */
+  private readonly prepared = new WeakMap<object, PreparedStatementTracker>();
   private closing: Promise<void> | undefined;
   [kStatementGate]: StatementGate | undefined;
 
@@ -59,6 +63,9 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
     this.maxText = options.maxStatementLength ?? 16384;
     this.contextProvider = options.contextProvider;
     this.analyzer = createAnalyzer(options.analysis ?? {});
+    this.catalogs = new CatalogRegistry(options.catalog, (err) =>
+      process.emitWarning(`querytrail could not read the table catalog: ${String(err)}`, { code: 'QUERYTRAIL_CATALOG' }),
+    );
     // The WASM parsers load in the background; statements sent before they are ready are analysed at completion.
     this.analyzersLoaded = loadAnalyzers().then(
       () => {
@@ -110,7 +117,9 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
     const context = this.currentContext();
     const trace = activeTrace();
     const text = typeof start.text === 'string' ? start.text : undefined;
-    const { analysis, provisional } = describe(this.analyzer, text, start.db.system);
+    const described = describe(this.analyzer, text, start.db.system, this.catalogs.get(start.db));
+    const { provisional } = described;
+    const analysis = start.connection ? this.trackPrepared(start.connection, start.db, described.analysis) : described.analysis;
     const statement: StatementInfo = { class: 'unknown', command: 'UNKNOWN' };
     applyAnalysis(statement, analysis);
     if (text !== undefined) {
@@ -134,7 +143,8 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
     return new StatementCapture(this, start, context, trace, statement, analysis, provisional, durable);
   }
 
-  connection(type: 'db.connect' | 'db.disconnect', db: DbInfo): void {
+  connection(type: 'db.connect' | 'db.disconnect', db: DbInfo, query?: (sql: string) => Promise<Array<Record<string, unknown>>>): void {
+    if (query && type === 'db.connect') this.catalogs.connected(db, query);
     const context = this.currentContext();
     const t = formatMicros(nowMicros());
     this.emit({
@@ -193,8 +203,28 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
     else void this.analyzersLoaded.then(fn);
   }
 
-  analyze(text: string | undefined, system: DbSystem): Analysis {
-    return describe(this.analyzer, text, system).analysis;
+  analyze(text: string | undefined, db: DbInfo): Analysis {
+    return describe(this.analyzer, text, db.system, this.catalogs.get(db)).analysis;
+  }
+
+  succeeded(db: DbInfo, analysis: Analysis): void {
+    this.catalogs.afterStatement(db, analysis);
+  }
+
+  /** Re-reads the table catalog of every database it was introspected from. */
+  refreshCatalog(): Promise<void> {
+    return this.catalogs.refresh();
+  }
+
+  /** Only texts that PREPARE, EXECUTE or DEALLOCATE pay for per-connection tracking. */
+  private trackPrepared(connection: object, db: DbInfo, analysis: Analysis): Analysis {
+    if (!analysis.commands.some((c) => c === 'PREPARE' || c === 'EXECUTE' || c === 'DEALLOCATE' || c.startsWith('DISCARD'))) return analysis;
+    let tracker = this.prepared.get(connection);
+    if (!tracker) {
+      tracker = new PreparedStatementTracker({ dialect: dialectOf(db.system) });
+      this.prepared.set(connection, tracker);
+    }
+    return tracker.apply(analysis);
   }
 
   /** A statement refused before it was sent: its own record, db.query.blocked. */

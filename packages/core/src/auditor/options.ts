@@ -3,6 +3,7 @@ import type { ParamsOptions } from '../capture/params.js';
 import type { JournalOptions } from '../journal/journal.js';
 import type { QuerytrailEvent } from '../event/types.js';
 import { ConfigError } from '../errors.js';
+import type { CatalogOptions } from './catalogs.js';
 
 export interface AuditorOptions {
   service: { name: string; version?: string; env?: string; instanceId?: string };
@@ -14,6 +15,8 @@ export interface AuditorOptions {
   maxStatementLength?: number;
   /** SQL analysis: exact-text LRU cache size (default 2000) and the longest text sent to the parser (default 100,000). */
   analysis?: { cacheSize?: number; maxLength?: number };
+  /** Table catalog for `SELECT *` and views: introspected per database by default, or given statically. */
+  catalog?: CatalogOptions;
   /** For apps that keep the current user elsewhere (cls-hooked and the like). Used when runWithContext set nothing. */
   contextProvider?: ContextProvider;
   /** Called for every event as it is emitted (before it is chained). A listener that throws is ignored. */
@@ -57,6 +60,12 @@ export function validateOptions(options: unknown): AuditorOptions {
     for (const k of ['cacheSize', 'maxLength'] as const) {
       if (a[k] !== undefined && !(Number.isInteger(a[k]) && (a[k] as number) > 0)) fail(`analysis.${k}`, 'expected a positive integer');
     }
+  }
+  if (o.catalog !== undefined) {
+    const c = o.catalog as Record<string, unknown>;
+    if (typeof c !== 'object' || c === null) fail('catalog', "expected { mode?: 'introspect' | false, static?: {...} }");
+    if (c.mode !== undefined && c.mode !== 'introspect' && c.mode !== false) fail('catalog.mode', "expected 'introspect' or false");
+    if (c.static !== undefined && (typeof c.static !== 'object' || c.static === null)) fail('catalog.static', 'expected an object keyed by database name');
   }
   if (o.maxStatementLength !== undefined && !(Number.isInteger(o.maxStatementLength) && (o.maxStatementLength as number) > 0)) {
     fail('maxStatementLength', 'expected a positive integer');

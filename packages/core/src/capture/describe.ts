@@ -1,4 +1,4 @@
-import type { Analysis, Analyzer, Dialect } from '../analysis/index.js';
+import type { Analysis, Analyzer, Catalog, Dialect } from '../analysis/index.js';
 import type { DbSystem, ObjectRef, StatementInfo } from '../event/types.js';
 
 const dialects: Record<DbSystem, Dialect> = { postgresql: 'postgres', mysql: 'mysql', mariadb: 'mariadb' };
@@ -13,8 +13,8 @@ export interface Description {
   provisional: boolean;
 }
 
-export function describe(analyzer: Analyzer, text: string | undefined, system: DbSystem): Description {
-  const analysis = analyzer.analyze(text, { dialect: dialects[system] });
+export function describe(analyzer: Analyzer, text: string | undefined, system: DbSystem, catalog?: Catalog): Description {
+  const analysis = analyzer.analyze(text, { dialect: dialects[system], catalog });
   return { analysis, provisional: analysis.reasons.includes('parser not loaded') };
 }
 

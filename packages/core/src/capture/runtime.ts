@@ -1,12 +1,14 @@
 import type { Analysis } from '../analysis/index.js';
-import type { DbSystem, QuerytrailEvent, SourceInfo } from '../event/types.js';
+import type { DbInfo, DbSystem, QuerytrailEvent, SourceInfo } from '../event/types.js';
 
 /** What a statement capture needs from its auditor: prepared once at configuration time. */
 export interface CaptureRuntime {
   readonly source: SourceInfo;
   emit(event: QuerytrailEvent): void;
   /** Analyses a text whose analysis was provisional at begin (parsers still loading). */
-  analyze(text: string | undefined, system: DbSystem): Analysis;
+  analyze(text: string | undefined, db: DbInfo): Analysis;
+  /** A statement succeeded: DDL refreshes the catalog. */
+  succeeded(db: DbInfo, analysis: Analysis): void;
   /** Runs `fn` once the parsers have loaded (or failed to): at once if they already have. */
   afterAnalyzers(fn: () => void): void;
 }

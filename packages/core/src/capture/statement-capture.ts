@@ -61,6 +61,7 @@ export class StatementCapture implements StatementHandle {
     const result: QuerytrailEvent['result'] = { outcome: 'success' };
     if (returned !== undefined) result.rows_returned = Math.max(returned, this.rows);
     if (outcome?.rowsAffected !== undefined) result.rows_affected = outcome.rowsAffected;
+    this.runtime.succeeded(this.start.db, this.analysis);
     this.finish(result);
   }
 
@@ -92,7 +93,7 @@ export class StatementCapture implements StatementHandle {
 
   private emitEvent(result: NonNullable<QuerytrailEvent['result']>, end: number): void {
     if (this.provisional) {
-      this.analysis = this.runtime.analyze(this.start.text, this.start.db.system);
+      this.analysis = this.runtime.analyze(this.start.text, this.start.db);
       applyAnalysis(this.statement, this.analysis);
     }
     const objects = objectsOf(this.analysis);

@@ -46,8 +46,11 @@ export interface StatementRecorder {
    * own error path (callback, promise, 'error' event) and never send the statement.
    */
   begin(start: StatementStart): StatementHandle;
-  /** db.connect / db.disconnect events. */
-  connection(type: 'db.connect' | 'db.disconnect', db: DbInfo): void;
+  /**
+   * db.connect / db.disconnect events. With db.connect a driver may pass `query`, which runs SQL on
+   * that connection and resolves to its rows: the auditor uses it to read the table catalog.
+   */
+  connection(type: 'db.connect' | 'db.disconnect', db: DbInfo, query?: (sql: string) => Promise<Array<Record<string, unknown>>>): void;
 }
 
 export type { DbInfo, DbSystem };
