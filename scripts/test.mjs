@@ -33,6 +33,7 @@ const only = process.argv.slice(2);
 if (only.length === 0) {
   run('build', 'npm', ['run', '--silent', 'build']);
   run('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json']);
+  run('typecheck bench', 'npx', ['tsc', '-p', 'bench/tsconfig.json']);
   run('lint', 'npx', ['biome', 'lint', '.']);
 }
 

@@ -1,0 +1,242 @@
+/** Renders docs/benchmarks.md from the report object that bench/run.ts also writes as JSON. */
+import type { BenchReport, ComparisonSummary } from './run.js';
+import type { Variant } from './shared.js';
+import { fmt, signed, type Spread } from './stats.js';
+
+const VARIANT_LABEL: Record<Variant, string> = {
+  raw: 'raw driver',
+  otel: 'OpenTelemetry instrumentation, batch processor, discarding exporter',
+  'qt-async': 'querytrail, async journal',
+  'qt-sync': 'querytrail, sync journal (fsync before send, group commit)',
+};
+
+const DB_LABEL = { postgres: 'PostgreSQL (pg)', mysql: 'MariaDB (mysql2)' } as const;
+
+const WORKLOAD_LABEL = {
+  W1: 'W1: point SELECT by primary key on a 10,000-row table',
+  W2: 'W2: INSERT with 3 parameters',
+} as const;
+
+const range = (s: Spread, d = 2): string => `${fmt(s.min, d)}–${fmt(s.max, d)}`;
+const ms = (us: number): string => `${fmt(us / 1000, 2)} ms`;
+
+function comparisonTable(c: ComparisonSummary): string[] {
+  const lines = [
+    `### ${WORKLOAD_LABEL[c.workload]} — ${DB_LABEL[c.db]}, concurrency ${c.concurrency}`,
+    '',
+    '| variant | q/s (median) | throughput / raw (paired; range) | client CPU µs/query | added CPU µs/query vs raw (paired; range) | p50 latency | p99 latency | records or spans per query |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const v of ['raw', 'otel', 'qt-async', 'qt-sync'] as const) {
+    const s = c.variants[v];
+    if (!s) continue;
+    const p = c.paired[v];
+    const ratio = p ? `${fmt(p.qpsRatio.median, 2)} (${range(p.qpsRatio)})` : '1.00';
+    const delta = p ? `${signed(p.cpuDeltaUs.median)} (${signed(p.cpuDeltaUs.min)} to ${signed(p.cpuDeltaUs.max)})` : '—';
+    const produced = v === 'raw' ? '—' : `${fmt(s.producedPerQuery, 2)}${s.dropped > 0 ? ` (${s.dropped} spans dropped)` : ''}`;
+    lines.push(
+      `| ${VARIANT_LABEL[v]} | ${fmt(s.qps.median)} | ${ratio} | ${fmt(s.cpuUsPerQuery.median)} | ${delta} | ${ms(s.p50Us.median)} | ${ms(s.p99Us.median)} | ${produced} |`,
+    );
+  }
+  if (c.variants['qt-sync'] && c.variants['qt-async']) {
+    lines.push('', `Sync / async throughput (paired): ${fmt(c.syncVsAsync.median, 2)} (rounds ${range(c.syncVsAsync)}).`);
+  }
+  lines.push('');
+  return lines;
+}
+
+export function renderMarkdown(r: BenchReport): string {
+  const m = r.machine as {
+    cpuModel: string;
+    cores: number;
+    ramGiB: number;
+    os: string;
+    node: string;
+    packages: Record<string, string>;
+    querytrailCore: string;
+    servers: Record<string, string>;
+    journalDir: string;
+    journalFs: string;
+    gitCommit: string;
+    coreUncommittedChanges: number;
+    speedProbe: { stringifyUs: number; sha256Us: number; bytes: number };
+    loadAverageStart: number[];
+    loadAverageEnd: number[];
+  };
+  const pk = m.packages;
+  const la = (xs: number[]): string => xs.map((x) => x.toFixed(2)).join(' / ');
+  const out: string[] = ['# querytrail benchmarks', ''];
+  if (r.quick) {
+    out.push(
+      '> **Quick smoke run (`BENCH_QUICK=1`)**: few rounds and few queries, to check that the harness works.',
+      '> Do not compare these numbers; run `npm run bench` for a full run.',
+      '',
+    );
+  }
+  out.push(
+    `Written by \`${r.command}\` on ${r.generatedAt} (${fmt(r.durationS)} s). Every number below, and each round's raw`,
+    'measurements, are in [benchmarks.json](benchmarks.json).',
+    '',
+    `This machine has ${m.cores} cores shared with the PostgreSQL and MariaDB servers it measures against, and other`,
+    'processes may be running: a single absolute time means little here. Read the **paired ratios** and the **added',
+    'client CPU per query**, computed round by round against the raw driver measured in the same round.',
+    '',
+    '## Machine',
+    '',
+    '| | |',
+    '|---|---|',
+    `| CPU | ${m.cpuModel}, ${m.cores} cores |`,
+    `| RAM | ${fmt(m.ramGiB, 1)} GiB |`,
+    `| OS | ${m.os} |`,
+    `| Node.js | ${m.node} |`,
+    `| drivers | pg ${pk.pg}, mysql2 ${pk.mysql2} |`,
+    `| OpenTelemetry | api ${pk['@opentelemetry/api']}, sdk-trace-base ${pk['@opentelemetry/sdk-trace-base']}, instrumentation ${pk['@opentelemetry/instrumentation']}, instrumentation-pg ${pk['@opentelemetry/instrumentation-pg']}, instrumentation-mysql2 ${pk['@opentelemetry/instrumentation-mysql2']} |`,
+    ...Object.entries(m.servers).map(([db, v]) => `| ${db === 'postgres' ? 'PostgreSQL server' : 'MySQL/MariaDB server'} | ${v} |`),
+    `| querytrail | @querytrail/core ${m.querytrailCore} (built dist), commit ${m.gitCommit.slice(0, 12)}${m.coreUncommittedChanges > 0 ? `, ${m.coreUncommittedChanges} uncommitted file(s) in packages/core` : ''} |`,
+    `| journal directory | ${m.journalDir}: ${m.journalFs} |`,
+    `| load average (1/5/15 min) | start ${la(m.loadAverageStart)}, end ${la(m.loadAverageEnd)} |`,
+    `| speed probe | JSON.stringify of a ${m.speedProbe.bytes}-byte event ${fmt(m.speedProbe.stringifyUs, 1)} µs, SHA-256 of it ${fmt(m.speedProbe.sha256Us, 1)} µs (to compare absolute numbers between machines) |`,
+    `| command | \`${r.command}\` |`,
+    `| sizes | ${r.config.rounds} rounds; per worker ${fmt(r.config.warmup)} warm-up + ${fmt(r.config.queries)} measured queries; pool of ${r.config.poolSize}; journal bench ${fmt(r.config.journalEvents)} events |`,
+    '',
+    '## Targets',
+    '',
+    '| target | measured (median) | goal | result | spread |',
+    '|---|---:|---:|:---:|---|',
+  );
+  for (const t of r.targets) {
+    const v = t.unit === '×' ? `${fmt(t.measured, 2)}×` : `${fmt(t.measured, t.unit === 'µs' ? 1 : 0)} ${t.unit}`;
+    out.push(`| ${t.what} | ${v} | ${t.target} | ${t.pass ? 'PASS' : '**MISS**'} | ${t.detail} |`);
+  }
+  out.push('| W3 ORM flow (Prisma / TypeORM / Knex through querytrail) | not measured yet | — | — | the ORM plugins do not exist yet |', '');
+
+  const otelRows: string[] = [];
+  for (const c of r.comparisons) {
+    const p = c.paired.otel;
+    if (c.workload === 'W1' && p) {
+      otelRows.push(`| W1 ${c.db} c${c.concurrency} | ${signed(p.cpuDeltaUs.median)} µs | ${fmt(p.qpsRatio.median, 2)}× |`);
+    }
+  }
+  if (otelRows.length > 0) {
+    out.push(
+      'For reference, what teams run today (issue 8 measured OpenTelemetry pg instrumentation at about +64 µs client CPU',
+      'per query, and W1 c32 at 0.73 of raw). Here, paired medians:',
+      '',
+      '| OpenTelemetry | added client CPU per query | throughput / raw |',
+      '|---|---:|---:|',
+      ...otelRows,
+      '',
+    );
+  }
+
+  out.push(
+    '## How it is measured',
+    '',
+    '- **One process per measurement.** OpenTelemetry patches the driver module when it is required, so every',
+    '  variant runs in its own worker process (`bench/worker.ts`, through tsx) that loads the driver with `require()`',
+    '  after its instrumentation is in place. querytrail is imported as an application would (`@querytrail/core`,',
+    '  the built dist): `createAuditor({ service, journal: { dir: <fresh temp dir>, mode } })`, then',
+    '  `auditor.instrumentPg(pool)` / `auditor.instrumentMysql2(pool)` and `await auditor.ready()` before measuring.',
+    '  Its queries run inside one `runWithContext({ actor, request })`, as in a request handler.',
+    '- **Alternation.** For each round, every comparison runs each variant\'s worker in turn, the variant order',
+    '  rotated by one each round (raw first in round 1, OpenTelemetry first in round 2, …). Each worker opens a pool',
+    `  of ${r.config.poolSize}, runs the warm-up at the measured concurrency, waits for its background work, then runs`,
+    '  the measured queries and prints `{queries, wallMs, cpuUserUs, cpuSystemUs, p50, p99}`.',
+    '- **Pairing.** Ratios (throughput / raw) and CPU differences (CPU µs per query − raw) are computed within each',
+    '  round and summarised by their median over rounds, with the range. Slow drift and bursts of load from other',
+    '  processes hit the variants of one round alike.',
+    '- **What the numbers include.** Wall time and client CPU (`process.cpuUsage()`, user + system) cover the',
+    '  measured queries **and** the background work they caused: the measurement ends only after',
+    '  `auditor.flush()` (querytrail: every record written) or `provider.forceFlush()` (OpenTelemetry: every span',
+    '  exported). Latency is per query, from the call to the resolved promise.',
+    '- **Workloads.** W1: `SELECT id, name, email, balance, created_at FROM qt_bench_items WHERE id = $1`, keys spread',
+    '  over the table, the same statement text every time (pg `pool.query(text, values)`, mysql2',
+    '  `pool.execute(text, values)`, a server-side prepared statement). W2: `INSERT INTO qt_bench_events',
+    '  (account_id, kind, amount) VALUES ($1, $2, $3)`. Tables are created at the start and dropped at the end',
+    '  (prefix `qt_bench_`).',
+    '- **OpenTelemetry** is set up as a service would: `BasicTracerProvider` with a `BatchSpanProcessor` (defaults)',
+    '  and an exporter that accepts and discards every span, the AsyncLocalStorage context manager,',
+    '  `@opentelemetry/instrumentation-pg` / `-mysql2` with default options. pg produces two spans per query',
+    '  (`pg-pool.connect` and the query).',
+    '',
+    '## Workloads',
+    '',
+  );
+  for (const c of r.comparisons) out.push(...comparisonTable(c));
+  out.push(
+    '### W3: ORM flow — not measured yet',
+    '',
+    '| variant | q/s | throughput / raw | client CPU µs/query |',
+    '|---|---:|---:|---:|',
+    '| all | not measured yet | not measured yet | not measured yet |',
+    '',
+    'W3 will run a Prisma / TypeORM / Knex flow through the querytrail ORM plugins once they exist.',
+    '',
+    '## Component micro-benchmarks',
+    '',
+    '### Journal alone',
+    '',
+    '`bench/journal.bench.ts`: appends pre-built `db.query` events (the shape of a W1 record, about 1.3 KB) to a',
+    '`Journal` (async mode, no signing key) in chunks of 1,000 with a turn of the event loop between chunks, then',
+    'awaits `flush()`. One run per round, in its own process.',
+    '',
+  );
+  const js = r.journal.summary;
+  if (js) {
+    out.push(
+      '| events per run | events/s (median) | range | client CPU µs per event (median run) |',
+      '|---:|---:|---:|---:|',
+      `| ${fmt(r.config.journalEvents)} | ${fmt(js.median)} | ${fmt(js.min)}–${fmt(js.max)} | ${fmt(
+        r.journal.runs.map((j) => j.cpuUs / j.events).sort((a, b) => a - b)[Math.floor(r.journal.runs.length / 2)] ?? Number.NaN,
+        1,
+      )} |`,
+      '',
+    );
+  }
+  out.push(
+    '### Sync-mode group commit',
+    '',
+    'Covered by W2 at concurrency 32: the sync / async throughput ratio above (per round, paired) is the group',
+    'commit measurement; the target is ≥ 0.70.',
+    '',
+  );
+  for (const c of r.comparisons) {
+    if (c.workload === 'W2' && c.variants['qt-sync'] && c.variants['qt-async']) {
+      out.push(`- ${DB_LABEL[c.db]}: sync / async ${fmt(c.syncVsAsync.median, 2)} (rounds ${range(c.syncVsAsync)}), sync / raw ${fmt(c.paired['qt-sync']!.qpsRatio.median, 2)}.`);
+    }
+  }
+  out.push('', '### SQL analysis', '');
+  const a = r.analysis;
+  if (a) {
+    out.push(
+      `\`packages/core/bench/analysis.bench.ts\`, run as is (from source, \`--conditions=source\`), ${a.runs.length} run(s): cold analysis of distinct`,
+      'texts of a ~600-character ORM SELECT with 3 joins (the cache cannot help), and a cache hit.',
+      '',
+      '| dialect | text length | cold median | cold p95 | target (cold median) | cache hit |',
+      '|---|---:|---:|---:|---:|---:|',
+      `| PostgreSQL | ${a.postgres.sqlLength} | ${fmt(a.postgres.coldMedianUs.median, 1)} µs | ${fmt(a.postgres.coldP95Us.median, 1)} µs | ≤ 250 µs | ${fmt(a.postgres.cacheHitMedianUs.median, 3)} µs |`,
+      `| MySQL | ${a.mysql.sqlLength} | ${fmt(a.mysql.coldMedianUs.median, 1)} µs | ${fmt(a.mysql.coldP95Us.median, 1)} µs | ≤ 600 µs | ${fmt(a.mysql.cacheHitMedianUs.median, 3)} µs |`,
+      '',
+    );
+  } else {
+    out.push('Not run: packages/core/bench/analysis.bench.ts was not found.', '');
+  }
+  out.push(
+    '## Running it',
+    '',
+    '```sh',
+    'npm run bench                     # full run (5–10 minutes on 2 cores): builds core, starts the servers if needed',
+    'BENCH_QUICK=1 npm run bench       # smoke run, about a minute',
+    'BENCH_ROUNDS=7 BENCH_QUERIES=5000 npm run bench',
+    'BENCH_DBS=postgres npm run bench  # one database only',
+    'BENCH_CPU_PROF=/tmp/prof npm run bench   # a V8 CPU profile per worker; summarise with',
+    '                                  # node bench/profile-summary.mjs /tmp/prof/W1-postgres-c32-qt-async-r0.cpuprofile',
+    '```',
+    '',
+    'Other variables: `BENCH_WARMUP` (warm-up queries per worker), `BENCH_JOURNAL_EVENTS`, `BENCH_ANALYSIS_RUNS`,',
+    '`BENCH_JOURNAL_DIR` (where the journals go; its file system matters for sync mode), `BENCH_OUT` (output',
+    'directory, default docs), `BENCH_SKIP_BUILD=1`.',
+    '',
+  );
+  return out.join('\n');
+}

@@ -1,0 +1,462 @@
+/**
+ * The benchmark driver behind `npm run bench` (scripts/bench.mjs builds core, makes sure the servers
+ * are up, then runs this file with tsx). Writes docs/benchmarks.md and docs/benchmarks.json.
+ *
+ * Every comparison runs its variants alternated over rounds: in round r each variant's worker process
+ * runs in turn (the order rotated by r), each doing its own warm-up and then a fixed number of
+ * queries. Ratios and CPU differences are computed per round against the raw driver of the same
+ * round (paired), then summarised by their median: on a noisy 2-core machine shared with the database
+ * servers, a single absolute time means little, a paired ratio much more.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, platform, release, tmpdir, totalmem } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { createTables, dropTables, rowCount, serverVersion } from './db.js';
+import { renderMarkdown } from './report.js';
+import { sampleEvent } from './sample-event.js';
+import { type Db, EVENTS_TABLE, POOL_SIZE, type Variant, type WorkerResult, type WorkerSpec, type Workload } from './shared.js';
+import { median, rotate, type Spread, spread } from './stats.js';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(root);
+
+// ---- configuration -----------------------------------------------------------------------------
+
+const env = process.env;
+const quick = env.BENCH_QUICK === '1';
+const int = (name: string, dflt: number, min = 1): number => {
+  const v = env[name];
+  if (v === undefined || v === '') return dflt;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+  return n;
+};
+const queries = int('BENCH_QUERIES', quick ? 200 : 2000);
+export const config = {
+  quick,
+  rounds: int('BENCH_ROUNDS', quick ? 2 : 5),
+  queries,
+  warmup: int('BENCH_WARMUP', quick ? 100 : Math.max(500, Math.round(queries / 3))),
+  journalEvents: int('BENCH_JOURNAL_EVENTS', quick ? 10_000 : 30_000),
+  analysisRuns: int('BENCH_ANALYSIS_RUNS', quick ? 1 : 3),
+  dbs: (env.BENCH_DBS ?? 'postgres,mysql').split(',').map((s) => s.trim()) as Db[],
+  poolSize: POOL_SIZE,
+  cpuProfDir: env.BENCH_CPU_PROF ? resolve(env.BENCH_CPU_PROF) : undefined,
+  outDir: resolve(env.BENCH_OUT ?? 'docs'),
+  journalBase: env.BENCH_JOURNAL_DIR ? resolve(env.BENCH_JOURNAL_DIR) : tmpdir(),
+};
+for (const d of config.dbs) if (d !== 'postgres' && d !== 'mysql') throw new Error(`BENCH_DBS: unknown database ${d} (postgres, mysql)`);
+
+export const VARIANTS: Variant[] = ['raw', 'otel', 'qt-async', 'qt-sync'];
+
+export interface Comparison {
+  id: string;
+  db: Db;
+  workload: Workload;
+  concurrency: number;
+}
+
+const comparisons: Comparison[] = config.dbs.flatMap((db) => [
+  { id: `W1-${db}-c1`, db, workload: 'W1' as const, concurrency: 1 },
+  { id: `W1-${db}-c32`, db, workload: 'W1' as const, concurrency: 32 },
+  { id: `W2-${db}-c32`, db, workload: 'W2' as const, concurrency: 32 },
+]);
+
+function commandLine(): string {
+  const set = Object.keys(env)
+    .filter((k) => k.startsWith('BENCH_'))
+    .sort()
+    .map((k) => `${k}=${env[k]}`);
+  return [...set, 'npm run bench'].join(' ');
+}
+
+// ---- child processes ---------------------------------------------------------------------------
+
+function runNode(args: string[], { timeoutMs, profName }: { timeoutMs: number; profName?: string }): Promise<string> {
+  const prof = config.cpuProfDir && profName ? ['--cpu-prof', `--cpu-prof-dir=${config.cpuProfDir}`, `--cpu-prof-name=${profName}.cpuprofile`] : [];
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [...prof, ...args], { cwd: root, env: { ...env, BENCH_JOURNAL_DIR: config.journalBase }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${args.join(' ')} took longer than ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolvePromise(out);
+      else reject(new Error(`${args.slice(0, 3).join(' ')} exited with ${code}:\n${err.trim()}`));
+    });
+  });
+}
+
+async function withRetry<T>(what: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    console.warn(`bench: ${what} failed, retrying once: ${(e as Error).message}`);
+    return fn();
+  }
+}
+
+async function runWorker(spec: WorkerSpec, round: number): Promise<WorkerResult> {
+  const profName = `${spec.workload}-${spec.db}-c${spec.concurrency}-${spec.variant}-r${round}`;
+  const out = await withRetry(profName, () =>
+    runNode(['--import', 'tsx', 'bench/worker.ts', JSON.stringify(spec)], { timeoutMs: 300_000, profName }),
+  );
+  const line = out.trim().split('\n').at(-1)!;
+  return JSON.parse(line) as WorkerResult;
+}
+
+// ---- machine -----------------------------------------------------------------------------------
+
+function pkgVersion(name: string): string {
+  try {
+    return (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'not installed';
+  }
+}
+
+function fsTypeOf(path: string): string {
+  try {
+    let best = { mount: '', type: 'unknown', dev: '' };
+    for (const line of readFileSync('/proc/mounts', 'utf8').split('\n')) {
+      const [dev, mount, type] = line.split(' ');
+      if (!dev || !mount || !type) continue;
+      if ((path === mount || path.startsWith(mount.endsWith('/') ? mount : `${mount}/`)) && mount.length >= best.mount.length) best = { mount, type, dev };
+    }
+    return `${best.type} (${best.dev} on ${best.mount})`;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function git(args: string[]): string {
+  try {
+    return execFileSync('git', ['--no-optional-locks', ...args], { cwd: root, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** A few microseconds of pure CPU work, to compare absolute numbers between machines. */
+function speedProbe(): { stringifyUs: number; sha256Us: number; bytes: number } {
+  const ev = sampleEvent(1);
+  const run = (f: () => void): number => {
+    const batches: number[] = [];
+    for (let b = 0; b < 7; b++) {
+      const t0 = performance.now();
+      for (let i = 0; i < 2000; i++) f();
+      batches.push(((performance.now() - t0) * 1000) / 2000);
+    }
+    return median(batches);
+  };
+  const line = JSON.stringify(ev);
+  const buf = Buffer.from(line);
+  return {
+    bytes: buf.length,
+    stringifyUs: run(() => JSON.stringify(ev)),
+    sha256Us: run(() => createHash('sha256').update(buf).digest()),
+  };
+}
+
+async function machine(): Promise<Record<string, unknown>> {
+  const servers: Record<string, string> = {};
+  for (const db of config.dbs) servers[db] = await serverVersion(db);
+  const cpuList = cpus();
+  return {
+    cpuModel: cpuList[0]?.model ?? 'unknown',
+    cores: cpuList.length,
+    ramGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    os: `${platform()} ${release()}`,
+    node: process.version,
+    packages: Object.fromEntries(
+      [
+        'pg',
+        'mysql2',
+        '@opentelemetry/api',
+        '@opentelemetry/sdk-trace-base',
+        '@opentelemetry/instrumentation',
+        '@opentelemetry/instrumentation-pg',
+        '@opentelemetry/instrumentation-mysql2',
+        'tsx',
+      ].map((p) => [p, pkgVersion(p)]),
+    ),
+    querytrailCore: pkgVersion('@querytrail/core'),
+    servers,
+    journalDir: config.journalBase,
+    journalFs: fsTypeOf(config.journalBase),
+    gitCommit: git(['rev-parse', 'HEAD']),
+    coreUncommittedChanges: git(['status', '--porcelain', '--', 'packages/core']).split('\n').filter(Boolean).length,
+    speedProbe: speedProbe(),
+  };
+}
+
+// ---- summaries ---------------------------------------------------------------------------------
+
+export interface VariantSummary {
+  qps: Spread;
+  cpuUsPerQuery: Spread;
+  p50Us: Spread;
+  p99Us: Spread;
+  producedPerQuery: number;
+  dropped: number;
+}
+export interface PairedSummary {
+  qpsRatio: Spread;
+  cpuDeltaUs: Spread;
+}
+export interface ComparisonSummary extends Comparison {
+  variants: Partial<Record<Variant, VariantSummary>>;
+  /** Per-round paired against raw. */
+  paired: Partial<Record<Variant, PairedSummary>>;
+  /** Per-round qt-sync throughput / qt-async throughput. */
+  syncVsAsync: Spread;
+}
+
+function summarise(c: Comparison, results: WorkerResult[][]): ComparisonSummary {
+  const byVariant = (v: Variant): WorkerResult[] => results.map((round) => round.find((r) => r.spec.variant === v)!).filter(Boolean);
+  const variants: ComparisonSummary['variants'] = {};
+  const paired: ComparisonSummary['paired'] = {};
+  for (const v of VARIANTS) {
+    const rs = byVariant(v);
+    if (rs.length === 0) continue;
+    variants[v] = {
+      qps: spread(rs.map((r) => r.qps)),
+      cpuUsPerQuery: spread(rs.map((r) => r.cpuUsPerQuery)),
+      p50Us: spread(rs.map((r) => r.p50Us)),
+      p99Us: spread(rs.map((r) => r.p99Us)),
+      producedPerQuery: median(rs.map((r) => r.produced / r.queries)),
+      dropped: rs.reduce((a, r) => a + r.dropped, 0),
+    };
+  }
+  const raw = byVariant('raw');
+  for (const v of VARIANTS) {
+    if (v === 'raw') continue;
+    const rs = byVariant(v);
+    paired[v] = {
+      qpsRatio: spread(rs.map((r, i) => r.qps / raw[i]!.qps)),
+      cpuDeltaUs: spread(rs.map((r, i) => r.cpuUsPerQuery - raw[i]!.cpuUsPerQuery)),
+    };
+  }
+  const sync = byVariant('qt-sync');
+  const asyncRs = byVariant('qt-async');
+  return { ...c, variants, paired, syncVsAsync: spread(sync.map((r, i) => r.qps / asyncRs[i]!.qps)) };
+}
+
+export interface Target {
+  id: string;
+  what: string;
+  measured: number;
+  unit: string;
+  target: string;
+  pass: boolean;
+  detail: string;
+}
+
+function targets(sums: ComparisonSummary[], journal: Spread | undefined, analysis: AnalysisSummary | undefined): Target[] {
+  const out: Target[] = [];
+  const get = (id: string): ComparisonSummary | undefined => sums.find((s) => s.id === id);
+  const range = (s: Spread, d = 2): string => `rounds ${s.min.toFixed(d)}–${s.max.toFixed(d)}, n=${s.n}`;
+  for (const db of config.dbs) {
+    for (const c of [1, 32]) {
+      const s = get(`W1-${db}-c${c}`)?.paired['qt-async']?.cpuDeltaUs;
+      if (s) {
+        out.push({
+          id: `cpu-async-W1-${db}-c${c}`,
+          what: `async mode added client CPU per query vs raw, W1 ${db} c${c}`,
+          measured: s.median,
+          unit: 'µs',
+          target: '≤ 20 µs',
+          pass: s.median <= 20,
+          detail: range(s, 0),
+        });
+      }
+    }
+  }
+  for (const db of config.dbs) {
+    const s = get(`W1-${db}-c32`)?.paired['qt-async']?.qpsRatio;
+    if (s) out.push({ id: `tput-async-W1-${db}-c32`, what: `async mode W1 ${db} c32 throughput / raw`, measured: s.median, unit: '×', target: '≥ 0.90', pass: s.median >= 0.9, detail: range(s) });
+  }
+  for (const db of config.dbs) {
+    const s = get(`W2-${db}-c32`)?.paired['qt-sync']?.qpsRatio;
+    if (s) out.push({ id: `tput-sync-W2-${db}-c32`, what: `sync mode W2 ${db} c32 throughput / raw`, measured: s.median, unit: '×', target: '≥ 0.80', pass: s.median >= 0.8, detail: range(s) });
+  }
+  for (const db of config.dbs) {
+    const s = get(`W2-${db}-c32`)?.syncVsAsync;
+    if (s) out.push({ id: `group-commit-W2-${db}-c32`, what: `sync mode group commit: W2 ${db} c32 sync / async throughput`, measured: s.median, unit: '×', target: '≥ 0.70', pass: s.median >= 0.7, detail: range(s) });
+  }
+  if (journal) {
+    out.push({ id: 'journal-events-per-s', what: 'journal alone: db.query events appended and flushed per second', measured: journal.median, unit: 'events/s', target: '≥ 100,000', pass: journal.median >= 100_000, detail: `runs ${Math.round(journal.min)}–${Math.round(journal.max)}, n=${journal.n}` });
+  }
+  if (analysis) {
+    out.push({ id: 'analysis-cold-postgres', what: 'SQL analysis cold median, ~600-char ORM SELECT with 3 joins, PostgreSQL', measured: analysis.postgres.coldMedianUs.median, unit: 'µs', target: '≤ 250 µs', pass: analysis.postgres.coldMedianUs.median <= 250, detail: `runs ${analysis.postgres.coldMedianUs.min}–${analysis.postgres.coldMedianUs.max}, n=${analysis.postgres.coldMedianUs.n}` });
+    out.push({ id: 'analysis-cold-mysql', what: 'SQL analysis cold median, ~600-char ORM SELECT with 3 joins, MySQL', measured: analysis.mysql.coldMedianUs.median, unit: 'µs', target: '≤ 600 µs', pass: analysis.mysql.coldMedianUs.median <= 600, detail: `runs ${analysis.mysql.coldMedianUs.min}–${analysis.mysql.coldMedianUs.max}, n=${analysis.mysql.coldMedianUs.n}` });
+  }
+  return out;
+}
+
+// ---- component micro-benchmarks ----------------------------------------------------------------
+
+interface JournalRun {
+  events: number;
+  records: number;
+  wallMs: number;
+  eventsPerSecond: number;
+  cpuUs: number;
+}
+
+async function journalBench(round: number): Promise<JournalRun> {
+  const out = await withRetry('journal bench', () =>
+    runNode(['--import', 'tsx', 'bench/journal.bench.ts', String(config.journalEvents)], { timeoutMs: 300_000, profName: `journal-r${round}` }),
+  );
+  return JSON.parse(out.trim().split('\n').at(-1)!) as JournalRun;
+}
+
+interface AnalysisDialect {
+  sqlLength: number;
+  coldMedianUs: number;
+  coldP95Us: number;
+  cacheHitMedianUs: number;
+  samples: number;
+}
+export interface AnalysisSummary {
+  runs: Record<string, AnalysisDialect>[];
+  postgres: { sqlLength: number; coldMedianUs: Spread; coldP95Us: Spread; cacheHitMedianUs: Spread };
+  mysql: { sqlLength: number; coldMedianUs: Spread; coldP95Us: Spread; cacheHitMedianUs: Spread };
+}
+
+const ANALYSIS_BENCH = 'packages/core/bench/analysis.bench.ts';
+
+async function analysisBench(): Promise<AnalysisSummary | undefined> {
+  if (!existsSync(join(root, ANALYSIS_BENCH))) {
+    console.warn(`bench: ${ANALYSIS_BENCH} not found; the analysis micro-benchmark is skipped`);
+    return undefined;
+  }
+  const runs: Record<string, AnalysisDialect>[] = [];
+  for (let i = 0; i < config.analysisRuns; i++) {
+    // As its header says: run from source (the 'source' export condition) through tsx.
+    const out = await withRetry('analysis bench', () =>
+      runNode(['--conditions=source', '--import', 'tsx', ANALYSIS_BENCH], { timeoutMs: 300_000, profName: `analysis-r${i}` }),
+    );
+    runs.push(JSON.parse(out.slice(out.indexOf('{'))) as Record<string, AnalysisDialect>);
+    console.log(`bench: analysis run ${i + 1}/${config.analysisRuns}: postgres cold ${runs.at(-1)!.postgres?.coldMedianUs} µs, mysql cold ${runs.at(-1)!.mysql?.coldMedianUs} µs`);
+  }
+  const d = (k: 'postgres' | 'mysql') => ({
+    sqlLength: runs[0]![k]!.sqlLength,
+    coldMedianUs: spread(runs.map((r) => r[k]!.coldMedianUs)),
+    coldP95Us: spread(runs.map((r) => r[k]!.coldP95Us)),
+    cacheHitMedianUs: spread(runs.map((r) => r[k]!.cacheHitMedianUs)),
+  });
+  return { runs, postgres: d('postgres'), mysql: d('mysql') };
+}
+
+// ---- main --------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const t0 = performance.now();
+  if (config.cpuProfDir) mkdirSync(config.cpuProfDir, { recursive: true });
+  console.log(
+    `bench: ${quick ? 'QUICK smoke run, ' : ''}${config.rounds} rounds × ${comparisons.length} comparisons × ${VARIANTS.length} variants, ` +
+      `${config.queries} queries after ${config.warmup} warm-up per worker`,
+  );
+  const loadStart = loadavg();
+  const info = await machine();
+  const results = new Map<string, WorkerResult[][]>(comparisons.map((c) => [c.id, []]));
+  const journalRuns: JournalRun[] = [];
+  let analysis: AnalysisSummary | undefined;
+  let insertedRows: Record<string, number> = {};
+  // Ctrl-C: the workers get the signal too; drop the tables before leaving.
+  process.once('SIGINT', () => {
+    console.warn('bench: interrupted; dropping the qt_bench_ tables');
+    void Promise.allSettled(config.dbs.map((db) => dropTables(db))).then(() => process.exit(130));
+  });
+  try {
+    for (const db of config.dbs) await createTables(db);
+    for (let round = 0; round < config.rounds; round++) {
+      const order = rotate(VARIANTS, round);
+      for (const c of comparisons) {
+        const roundResults: WorkerResult[] = [];
+        for (const variant of order) {
+          const spec: WorkerSpec = { db: c.db, variant, workload: c.workload, concurrency: c.concurrency, queries: config.queries, warmup: config.warmup };
+          const r = await runWorker(spec, round);
+          roundResults.push(r);
+          console.log(
+            `bench: round ${round + 1}/${config.rounds} ${c.id.padEnd(14)} ${variant.padEnd(8)} ` +
+              `${r.qps.toFixed(0).padStart(6)} q/s  ${r.cpuUsPerQuery.toFixed(0).padStart(4)} µs CPU/q  p50 ${(r.p50Us / 1000).toFixed(2)} ms  p99 ${(r.p99Us / 1000).toFixed(2)} ms`,
+          );
+        }
+        results.get(c.id)!.push(roundResults);
+      }
+      // The journal micro-benchmark takes its turn in every round too.
+      const j = await journalBench(round);
+      journalRuns.push(j);
+      console.log(`bench: round ${round + 1}/${config.rounds} journal alone: ${Math.round(j.eventsPerSecond)} events/s (${j.records}/${j.events} recorded)`);
+    }
+    analysis = await analysisBench();
+    insertedRows = Object.fromEntries(await Promise.all(config.dbs.map(async (db) => [db, await rowCount(db, EVENTS_TABLE)] as const)));
+  } finally {
+    for (const db of config.dbs) {
+      try {
+        await dropTables(db);
+      } catch (e) {
+        console.warn(`bench: could not drop the qt_bench_ tables on ${db}: ${(e as Error).message}`);
+      }
+    }
+  }
+  const sums = comparisons.map((c) => summarise(c, results.get(c.id)!));
+  const journal = journalRuns.length > 0 ? spread(journalRuns.map((j) => j.eventsPerSecond)) : undefined;
+  const report = {
+    schema: 'querytrail.bench/1',
+    generatedAt: started.toISOString(),
+    durationS: Math.round((performance.now() - t0) / 100) / 10,
+    command: commandLine(),
+    quick,
+    config,
+    machine: { ...info, loadAverageStart: loadStart, loadAverageEnd: loadavg() },
+    comparisons: sums,
+    journal: { summary: journal, runs: journalRuns },
+    analysis,
+    targets: targets(sums, journal, analysis),
+    insertedRows,
+    raw: Object.fromEntries(results),
+  };
+  mkdirSync(config.outDir, { recursive: true });
+  writeFileSync(join(config.outDir, 'benchmarks.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(config.outDir, 'benchmarks.md'), renderMarkdown(report));
+  console.log(`bench: wrote ${join(config.outDir, 'benchmarks.md')} and benchmarks.json in ${report.durationS} s`);
+  for (const t of report.targets) console.log(`bench: ${t.pass ? 'PASS' : 'MISS'} ${t.what}: ${t.measured.toFixed(t.unit === '×' ? 2 : 0)} ${t.unit} (target ${t.target})`);
+}
+
+export type BenchReport = {
+  schema: string;
+  generatedAt: string;
+  durationS: number;
+  command: string;
+  quick: boolean;
+  config: typeof config;
+  machine: Record<string, unknown>;
+  comparisons: ComparisonSummary[];
+  journal: { summary: Spread | undefined; runs: JournalRun[] };
+  analysis: AnalysisSummary | undefined;
+  targets: Target[];
+  insertedRows: Record<string, number>;
+};
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  process.exit(1);
+});
