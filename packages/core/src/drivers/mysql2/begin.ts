@@ -9,7 +9,8 @@ export function paramsOf(values: unknown): readonly unknown[] | undefined {
 }
 
 /**
- * Describes the statement at the call site. Throws only a QuerytrailError (the statement must not be
+ * Describes the statement at the call site (`connection`: the mysql2 Connection it goes to, identity
+ * only). Throws only a QuerytrailError (the statement must not be
  * sent); any other recorder failure is reported as a warning and the statement goes out unrecorded.
  */
 export function beginStatement(
@@ -17,6 +18,7 @@ export function beginStatement(
   text: unknown,
   values: unknown,
   db: DbInfo,
+  connection: object,
   preparedName?: string,
 ): StatementHandle | undefined {
   try {
@@ -25,6 +27,7 @@ export function beginStatement(
       params: paramsOf(values),
       preparedName,
       db,
+      connection,
     });
   } catch (error) {
     if (error instanceof QuerytrailError) throw error;

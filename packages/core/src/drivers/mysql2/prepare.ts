@@ -5,14 +5,14 @@ import { type ConnectionState, isInstrumented, markInstrumented } from './state.
 import type { AnyFunction, ConnectionLike, PreparedStatementLike } from './types.js';
 
 /** statement.execute(params?, cb?): recorded with the statement's text and its server-side id. */
-function patchStatement(recorder: StatementRecorder, stmt: PreparedStatementLike, state: ConnectionState): void {
+function patchStatement(recorder: StatementRecorder, stmt: PreparedStatementLike, conn: ConnectionLike, state: ConnectionState): void {
   if (isInstrumented(stmt)) return;
   markInstrumented(stmt);
   const original = stmt.execute as AnyFunction;
   stmt.execute = function execute(this: PreparedStatementLike, ...args: unknown[]): unknown {
     const cbIndex = typeof args[0] === 'function' ? 0 : typeof args[1] === 'function' ? 1 : -1;
     const params = cbIndex === 0 ? undefined : args[0];
-    return sendExecute(recorder, original, this, args, { text: this.query, params, preparedName: String(this.id), cbIndex }, state.db);
+    return sendExecute(recorder, original, this, args, { text: this.query, params, preparedName: String(this.id), cbIndex, connection: conn }, state);
   };
 }
 
@@ -28,7 +28,7 @@ export function patchPrepare(recorder: StatementRecorder, conn: ConnectionLike, 
     if (typeof cb !== 'function') return original.apply(this, args);
     const scope = new AsyncResource('querytrail.mysql2.prepare');
     args[1] = function (this: unknown, err: unknown, stmt: unknown) {
-      if (!err && typeof stmt === 'object' && stmt !== null) patchStatement(recorder, stmt as PreparedStatementLike, state);
+      if (!err && typeof stmt === 'object' && stmt !== null) patchStatement(recorder, stmt as PreparedStatementLike, conn, state);
       return scope.runInAsyncScope(cb as (...a: unknown[]) => unknown, this, err, stmt);
     };
     return original.apply(this, args);

@@ -28,7 +28,7 @@ export function patchQuery(recorder: StatementRecorder, conn: ConnectionLike, st
     const scope = new AsyncResource('querytrail.mysql2.query');
     let handle: ReturnType<typeof beginStatement>;
     try {
-      handle = beginStatement(recorder, cmd.sql, cmd.values, state.db);
+      handle = beginStatement(recorder, cmd.sql, cmd.values, state.db, conn);
     } catch (blocked) {
       refuse(cmd, cmd.onResult, blocked, scope);
       return cmd;
@@ -37,6 +37,7 @@ export function patchQuery(recorder: StatementRecorder, conn: ConnectionLike, st
     else trackEmitter(cmd, handle, scope);
     try {
       return dispatch(
+        state.sends,
         handle,
         () => original.call(this, cmd) as CommandLike,
         (error) => refuse(cmd, cmd.onResult, error, scope),

@@ -1,9 +1,10 @@
 import { AsyncResource } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
-import type { DbInfo, StatementRecorder } from '../../capture/types.js';
+import type { StatementRecorder } from '../../capture/types.js';
 import { beginStatement, fail } from './begin.js';
 import { dispatch } from './dispatch.js';
 import { refuse } from './refuse.js';
+import type { ConnectionState } from './state.js';
 import { trackEmitter, wrapCallback } from './track.js';
 import type { AnyFunction, CommandLike, ResultCallback } from './types.js';
 
@@ -12,6 +13,8 @@ export interface ExecuteCall {
   text: unknown;
   params: unknown;
   preparedName?: string | undefined;
+  /** The mysql2 Connection the statement goes to (identity only). */
+  connection: object;
   /** Where the callback sits in `args` (-1: none, event mode). */
   cbIndex: number;
 }
@@ -26,14 +29,14 @@ export function sendExecute(
   self: unknown,
   args: unknown[],
   call: ExecuteCall,
-  db: DbInfo,
+  state: ConnectionState,
 ): unknown {
   const { cbIndex } = call;
   const callback = cbIndex >= 0 ? (args[cbIndex] as ResultCallback) : undefined;
   const scope = new AsyncResource('querytrail.mysql2.execute');
   let handle: ReturnType<typeof beginStatement>;
   try {
-    handle = beginStatement(recorder, call.text, call.params, db, call.preparedName);
+    handle = beginStatement(recorder, call.text, call.params, state.db, call.connection, call.preparedName);
   } catch (blocked) {
     const standIn = new EventEmitter();
     refuse(standIn, callback, blocked, scope);
@@ -46,7 +49,7 @@ export function sendExecute(
     return cmd;
   };
   try {
-    return dispatch(handle, send, (error, emitter) =>
+    return dispatch(state.sends, handle, send, (error, emitter) =>
       refuse(emitter, cbIndex >= 0 ? (args[cbIndex] as ResultCallback) : undefined, error, scope),
     );
   } catch (error) {

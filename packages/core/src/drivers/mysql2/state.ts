@@ -1,5 +1,7 @@
 import type { DbInfo } from '../../capture/types.js';
+import { SendQueue } from '../send-queue.js';
 import { fillDbInfo, isHandshakeDone } from './db-info.js';
+import { warnRecorderFailure } from './warn.js';
 
 /**
  * Marks instrumented objects (registered symbol: two copies of querytrail never wrap the same
@@ -15,6 +17,8 @@ export interface ConnectionState {
    */
   readonly db: DbInfo;
   connected: boolean;
+  /** Statements admitted but waiting for their `ready` (sync delivery), in call order. */
+  readonly sends: SendQueue;
 }
 
 type Marked = { [kInstrumented]?: unknown };
@@ -33,7 +37,11 @@ export function connectionState(target: object): ConnectionState | undefined {
 }
 
 export function createConnectionState(conn: Parameters<typeof fillDbInfo>[1]): ConnectionState {
-  const state: ConnectionState = { db: fillDbInfo({ system: 'mysql', driver: 'mysql2' }, conn), connected: false };
+  const state: ConnectionState = {
+    db: fillDbInfo({ system: 'mysql', driver: 'mysql2' }, conn),
+    connected: false,
+    sends: new SendQueue(warnRecorderFailure),
+  };
   if (isHandshakeDone(conn)) completeConnectionState(state, conn);
   return state;
 }

@@ -1,6 +1,6 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { StatementHandle } from '../../capture/types.js';
-import type { QuerytrailError } from '../../errors.js';
+import { JournalUnavailableError, QuerytrailError } from '../../errors.js';
 import { admit, fail, Refusal, succeed } from './begin.js';
 import { type ClientState, clientState } from './client-state.js';
 import { outcomeOfResult } from './outcome.js';
@@ -13,8 +13,10 @@ import type { PgCallback, PgClientLike, PgQueryConfigLike, PgSubmittableLike } f
  * (the per-client state is found through `this`). Every call is described and admitted synchronously
  * at the call site, so the context is the caller's, then sent by the original query.
  *
- * Sending is the last step of each path below (`state.query.call(...)`); when sync delivery arrives
- * (handle.ready set), that is the one place that waits for it.
+ * Sync delivery (handle.ready set): the statement is handed to pg only once its attempt record is
+ * durable; if that fails, the error takes the driver's error path and the statement is never sent.
+ * Waiting statements sit in the client's SendQueue, so later statements on the same client never
+ * overtake them. With no `ready` and nothing waiting, the send stays synchronous, as pg's own.
  */
 export function instrumentedQuery(this: PgClientLike, config?: unknown, values?: unknown, callback?: unknown): unknown {
   const state = clientState(this);
@@ -42,13 +44,26 @@ function queryText(state: ClientState, client: PgClientLike, config: unknown, va
   if (cb !== undefined && typeof cb !== 'function') return state.query.call(client, config, values, callback); // pg throws
   const cfg = typeof config === 'string' ? undefined : (config as PgQueryConfigLike);
   const params = values && typeof values !== 'function' ? values : cfg?.values;
-  const start = describeStatement(state.db, state.prepared, cfg ? cfg.text : config, params, cfg?.name);
+  const start = describeStatement(client, state.db, state.prepared, cfg ? cfg.text : config, params, cfg?.name);
   const admission = admit(state.recorder, start);
   if (admission instanceof Refusal) return refuseText(admission.error, cb as PgCallback | undefined);
+  const ready = admission?.ready;
+  if (ready === undefined && state.sends.empty) return sendText(state, client, config, values, cb as PgCallback | undefined, admission);
+  return deferText(state, client, snapshot(config), values, cb as PgCallback | undefined, admission, ready);
+}
 
+/** Hands a text query to pg now; returns what pg returns (undefined in callback mode, else a promise). */
+function sendText(
+  state: ClientState,
+  client: PgClientLike,
+  config: unknown,
+  values: unknown,
+  cb: PgCallback | undefined,
+  admission: StatementHandle | undefined,
+): unknown {
   if (cb !== undefined) {
     // pg calls back from the socket's context (for a pool client: whoever opened the connection).
-    const bound = AsyncResource.bind(cb as PgCallback);
+    const bound = AsyncResource.bind(cb);
     const wrapped = admission === undefined ? bound : settlingCallback(admission, bound);
     return state.query.call(client, config, values, wrapped);
   }
@@ -64,6 +79,72 @@ function queryText(state: ClientState, client: PgClientLike, config: unknown, va
       throw err;
     },
   );
+}
+
+/**
+ * A text query that must wait (its own `ready`, or earlier statements still waiting): returns at once
+ * what pg would return (undefined with a callback, else a promise of the client's Promise class) and
+ * sends when the client's SendQueue reaches it. The callback keeps the caller's async context.
+ */
+function deferText(
+  state: ClientState,
+  client: PgClientLike,
+  config: unknown,
+  values: unknown,
+  cb: PgCallback | undefined,
+  admission: StatementHandle | undefined,
+  ready: Promise<void> | undefined,
+): unknown {
+  if (cb !== undefined) {
+    const bound = AsyncResource.bind(cb);
+    state.sends.add(
+      ready,
+      () => {
+        try {
+          sendText(state, client, config, values, bound, admission);
+        } catch (err) {
+          if (admission !== undefined) fail(admission, err);
+          process.nextTick(bound, err);
+        }
+      },
+      (error) => process.nextTick(bound, refusalError(error)),
+    );
+    return undefined;
+  }
+  const P = typeof client._Promise === 'function' ? client._Promise : Promise;
+  return new P((resolve, reject) => {
+    state.sends.add(
+      ready,
+      () => {
+        try {
+          resolve(sendText(state, client, config, values, undefined, admission));
+        } catch (err) {
+          if (admission !== undefined) fail(admission, err);
+          reject(err);
+        }
+      },
+      (error) => reject(refusalError(error)),
+    );
+  });
+}
+
+/**
+ * pg reads a config object's fields when query() is called; a deferred send reads them later, so a
+ * plain config object is copied at the call site (an application may reuse and mutate one object).
+ */
+function snapshot(config: unknown): unknown {
+  if (typeof config !== 'object' || config === null) return config;
+  const proto = Object.getPrototypeOf(config);
+  return proto === Object.prototype || proto === null ? { ...(config as object) } : config;
+}
+
+/**
+ * The error of a statement whose attempt could not be stored. The contract says JournalUnavailableError;
+ * anything else is wrapped so that it still reads as a refusal (and pg-pool keeps the healthy client).
+ */
+function refusalError(error: unknown): QuerytrailError {
+  if (error instanceof QuerytrailError) return error;
+  return new JournalUnavailableError('querytrail could not store the attempt record; the statement was not sent', { cause: error });
 }
 
 function settlingCallback(handle: StatementHandle, cb: PgCallback): PgCallback {
@@ -94,11 +175,33 @@ function querySubmittable(
 ): unknown {
   // pg-query-stream keeps text and values on its inner cursor, not on the stream.
   const source = sub.text === undefined && sub.name === undefined && sub.cursor != null ? sub.cursor : sub;
-  const start = describeStatement(state.db, state.prepared, source.text, source.values, source.name);
+  const start = describeStatement(client, state.db, state.prepared, source.text, source.values, source.name);
   const admission = admit(state.recorder, start);
   if (admission instanceof Refusal) return refuseSubmittable(client, sub, values, callback, admission.error);
   trackSubmittable(sub, admission);
-  return state.query.call(client, sub, values, callback);
+  const ready = admission?.ready;
+  if (ready === undefined && state.sends.empty) return state.query.call(client, sub, values, callback);
+  // Deferred: pg returns the submittable itself and takes its callback at once; do the same now.
+  adoptCallback(sub, values, callback);
+  state.sends.add(
+    ready,
+    () => {
+      try {
+        state.query.call(client, sub, values, callback);
+      } catch (err) {
+        process.nextTick(deliverSubmittableError, sub, err, client.connection);
+      }
+    },
+    (error) => process.nextTick(deliverSubmittableError, sub, refusalError(error), client.connection),
+  );
+  return sub;
+}
+
+/** As pg does for a submittable before queueing it. */
+function adoptCallback(sub: PgSubmittableLike, values: unknown, callback: unknown): void {
+  if (sub.callback) return;
+  if (typeof values === 'function') sub.callback = values;
+  else if (callback) sub.callback = callback;
 }
 
 /** A refused submittable: never submitted; its own handleError delivers the error (callback or 'error'). */
@@ -109,11 +212,7 @@ function refuseSubmittable(
   callback: unknown,
   error: QuerytrailError,
 ): PgSubmittableLike {
-  if (!sub.callback) {
-    // As pg does for a submittable before queueing it.
-    if (typeof values === 'function') sub.callback = values;
-    else if (callback) sub.callback = callback;
-  }
+  adoptCallback(sub, values, callback);
   process.nextTick(deliverSubmittableError, sub, error, client.connection);
   return sub;
 }

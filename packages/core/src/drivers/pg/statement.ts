@@ -21,15 +21,19 @@ export class PreparedStatements {
   }
 }
 
-/** Builds the StatementStart of one call from what the application passed (text or config object). */
+/**
+ * Builds the StatementStart of one call from what the application passed (text or config object).
+ * `connection`: the pg Client the statement goes to (identity only).
+ */
 export function describeStatement(
+  connection: object,
   db: DbInfoCache,
   prepared: PreparedStatements,
   text: unknown,
   values: unknown,
   name: unknown,
 ): StatementStart {
-  const start: StatementStart = { text: undefined, db: db.get() };
+  const start: StatementStart = { text: undefined, db: db.get(), connection };
   if (typeof name === 'string' && name.length > 0) {
     start.preparedName = name;
     start.text = prepared.resolve(name, text);

@@ -61,6 +61,8 @@ export interface PgClientLike extends EmitterLike {
   port?: number | string | undefined;
   processID?: number | null | undefined;
   connection?: PgConnectionLike | undefined;
+  /** The Promise class of client.query's promise (`new Client({ Promise })`, default the global one). */
+  _Promise?: PromiseConstructor | undefined;
   /** Set by pg-pool on every checkout. */
   release?: unknown;
 }

@@ -1,5 +1,3 @@
-import { reportRecorderFailure } from './warn.js';
-
 const WAITING = 0;
 const READY = 1;
 const REFUSED = 2;
@@ -7,18 +5,19 @@ const REFUSED = 2;
 interface PendingSend {
   status: typeof WAITING | typeof READY | typeof REFUSED;
   error: unknown;
-  /** Hands the statement to pg (pushes it on pg's own query queue, synchronously). Never throws. */
+  /** Hands the statement to the driver (onto its own command queue, synchronously). */
   readonly send: () => void;
-  /** The statement is never sent: delivers `error` through the driver's error path. Never throws. */
+  /** The statement is never sent: delivers `error` through the driver's error path. */
   readonly refuse: (error: unknown) => void;
 }
 
 /**
- * Per-client FIFO of admitted statements that are not yet handed to pg (sync delivery mode: each waits
- * for its `handle.ready`). A statement is handed over only when everything admitted before it on the
- * same client has been handed over or refused, so a later statement (even one with no `ready`) never
- * overtakes an earlier one that is still waiting for its attempt record to be durable. Since handing
- * over is synchronous (pg pushes onto its own queue), pg then keeps that order on the wire.
+ * Per-connection FIFO of admitted statements that are not yet handed to the driver (sync delivery
+ * mode: each waits for its `handle.ready`). A statement is handed over only when everything admitted
+ * before it on the same connection has been handed over or refused, so a later statement (even one
+ * with no `ready`) never overtakes an earlier one that is still waiting for its attempt record to be
+ * durable. Handing over is synchronous (pg and mysql2 push onto their own command queue), so the
+ * driver then keeps that order on the wire.
  *
  * When nothing is pending and a statement has no `ready`, the caller sends at once and this queue is
  * not touched (no allocation on that path).
@@ -26,13 +25,12 @@ interface PendingSend {
 export class SendQueue {
   private readonly pending: PendingSend[] = [];
 
+  /** `onError`: reports a send / refuse that threw (a bug of the wrapper; the queue goes on). */
+  constructor(private readonly onError: (error: unknown) => void) {}
+
   /** Nothing admitted earlier is still waiting: a statement without `ready` may be sent at once. */
   get empty(): boolean {
     return this.pending.length === 0;
-  }
-
-  get length(): number {
-    return this.pending.length;
   }
 
   add(ready: Promise<void> | undefined, send: () => void, refuse: (error: unknown) => void): void {
@@ -65,7 +63,7 @@ export class SendQueue {
         if (entry.status === READY) entry.send();
         else entry.refuse(entry.error);
       } catch (err) {
-        reportRecorderFailure(err, 'pg deferred send');
+        this.onError(err);
       }
     }
   }
