@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, ftruncateSync, mkdirSync, openSync, closeSync } from 'node:fs';
+import { appendFileSync, closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatMicros, nowMicros } from '../event/clock.js';
@@ -320,7 +320,10 @@ export class Journal {
       this.signer.privateKey,
     );
     const line = JSON.stringify(cp);
-    this.checkpointFile ??= await open(join(this.dir, checkpointFileName(this.chainId)), 'a');
+    if (!this.checkpointFile) {
+      this.checkpointFile = await open(join(this.dir, checkpointFileName(this.chainId)), 'a');
+      await this.syncDirectory();
+    }
     await this.checkpointFile.write(`${line}\n`);
     await this.checkpointFile.datasync();
     this.prevCheckpoint = checkpointLineHash(line);
@@ -332,6 +335,17 @@ export class Journal {
     this.file = await open(join(this.dir, segmentFileName(this.chainId, this.segmentIndex + 1)), 'a');
     this.segmentIndex += 1;
     this.segmentBytes = 0;
+    await this.syncDirectory();
+  }
+
+  /** A new file's directory entry must be durable too, or a power loss can lose a file whose data was fsync'd. */
+  private async syncDirectory(): Promise<void> {
+    const dir = await open(this.dir, 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
   }
 
   /** Seals the current segment; the next write opens the following one (with writeAll's retries). */
@@ -356,36 +370,49 @@ export class Journal {
    */
   private recoverPrevious(): GenesisInfo {
     const segments = listSegments(this.dir);
+    let crashed = false;
     for (let i = segments.length - 1; i >= 0; i--) {
       const seg = segments[i]!;
       const path = join(this.dir, seg.file);
+      // Only the newest segment can have been cut short by a crash: older ones were sealed (fsync'd)
+      // before the next was opened, so damage there is for the verifier to report, not for us to cut.
+      const newest = i === segments.length - 1;
       const tail = readLastLine(path);
-      if (!tail) continue;
-      let torn = false;
-      if (tail.torn) {
-        torn = true;
+      if (newest && tail?.torn) {
+        crashed = true;
         appendFileSync(`${path}.torn`, tail.tornBytes);
         const fd = openSync(path, 'r+');
         try {
           ftruncateSync(fd, tail.completeBytes);
+          fsyncSync(fd);
         } finally {
           closeSync(fd);
         }
+      }
+      if (!tail || tail.line.length === 0) {
+        if (newest) {
+          // A crash between creating the segment and its first complete record: nothing in it was ever
+          // a record. Set the empty file aside and link to the last complete record before it.
+          renameSync(path, `${path}.empty`);
+          crashed = crashed || tail !== undefined;
+          continue;
+        }
+        continue;
       }
       try {
         const rec = JSON.parse(tail.line.toString('utf8')) as QuerytrailEvent;
         const integ = rec.integrity;
         if (!integ) continue;
         return {
-          reason: torn ? 'crash_recovery' : 'restart',
+          reason: crashed ? 'crash_recovery' : 'restart',
           previous: { chain_id: integ.chain_id, seq: integ.seq, hash: hashLine(tail.line), segment: seg.file },
         };
       } catch {
         // An unreadable last line: the verifier reports it; the new chain still starts.
-        return { reason: torn ? 'crash_recovery' : 'restart' };
+        return { reason: crashed ? 'crash_recovery' : 'restart' };
       }
     }
-    return { reason: 'first_start' };
+    return { reason: crashed ? 'crash_recovery' : 'first_start' };
   }
 
   private genesisEvent(info: GenesisInfo): QuerytrailEvent {

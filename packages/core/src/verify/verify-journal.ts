@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { type Checkpoint, checkpointLineHash, verifyCheckpointSignature } from '../journal/checkpoint.js';
 import { ZERO_HASH } from '../journal/hash.js';
 import { MerkleAccumulator } from '../journal/merkle.js';
-import { checkpointFileName, listSegments, parseSegmentName, type SegmentName } from '../journal/segment-files.js';
+import { checkpointFileName, listSegments, parseCheckpointName, parseSegmentName, type SegmentName } from '../journal/segment-files.js';
 import type { Finding } from './findings.js';
 import type { TrustedKey } from './public-keys.js';
 import { readLines } from './read-lines.js';
@@ -257,6 +257,7 @@ export function verifyJournal(paths: string | string[], options: VerifyOptions =
   }
 
   verifyLinks(inputs, chains, firstRecords, findings);
+  findOrphanCheckpoints(Array.isArray(paths) ? paths : [paths], inputs, findings);
 
   const invalid = findings.filter((f) => f.verdict === 'INVALID').length;
   return { ok: invalid === 0, records: total, invalid, warnings: findings.length - invalid, chains, segments, findings };
@@ -315,6 +316,20 @@ function readCheckpoints(input: ChainInput, add: (f: Finding) => void, keys: Tru
     out.push(cp);
   });
   return out;
+}
+
+/** A checkpoint file whose chain has no segment left: the whole chain was deleted. */
+function findOrphanCheckpoints(paths: string[], inputs: ChainInput[], findings: Finding[]): void {
+  const known = new Set(inputs.map((c) => c.chainId));
+  for (const p of paths) {
+    if (!statSync(p).isDirectory()) continue;
+    for (const f of readdirSync(p)) {
+      const chainId = parseCheckpointName(f);
+      if (chainId && !known.has(chainId)) {
+        findings.push({ verdict: 'INVALID', code: 'not_found', chain_id: chainId, segment: f, message: `chain ${chainId} has signed checkpoints but none of its segments: the chain was deleted` });
+      }
+    }
+  }
 }
 
 /** Links between chains: a genesis names the last record of the chain it follows. */

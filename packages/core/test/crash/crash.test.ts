@@ -408,12 +408,10 @@ test('a torn line never hides an authenticated record: a last record stripped of
 });
 
 // A crash during a chain's very first write leaves a segment holding only part of its genesis. Recovery
-// sets those bytes aside, but today leaves the chain behind as a 0-byte segment, which the verifier
-// reports INVALID ("chain has no records") forever, and the new genesis has no `previous` although the
-// chain before is intact. Enable once journal.ts recovery handles it (see the crash-test report).
+// sets those bytes aside, moves the now-empty segment aside too, and links the new genesis to the
+// intact chain before it.
 test(
   'crash during a chain’s first write: recovery leaves no record-less chain and links past it',
-  { skip: 'known gap: recoverPrevious leaves a 0-byte segment and an unlinked genesis (journal.ts)' },
   async () => {
     const dir = tempDir('qt-torn-first-');
     const first = createAuditor({ service: { name: 'torn' }, journal: { dir } });

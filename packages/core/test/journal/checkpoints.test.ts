@@ -214,3 +214,33 @@ test('sync mode: when the journal cannot store the attempt, the statement is ref
   assert.ok(existsSync(dir));
   assert.equal(verifyJournal(dir).ok, true);
 });
+
+test('deleting every segment of a signed chain is reported: its checkpoint file remains', async () => {
+  const k = keyPair();
+  const dir = tempDir('qt-delchain-');
+  for (let run = 0; run < 2; run++) {
+    const a = createAuditor({ service: { name: 'del' }, journal: { dir, signingKey: k.privateKey } });
+    await a.close();
+  }
+  const chains = [...new Set(readdirSync(dir).filter((f) => /-\d{6}\.jsonl$/.test(f)).map((f) => f.slice(3, 39)))].sort();
+  for (const f of readdirSync(dir)) if (f.startsWith(`qt-${chains[1]}-`)) rmSync(join(dir, f));
+  assert.ok(invalidCodes(dir, [k.trusted]).includes('not_found'));
+});
+
+test('recovery never cuts a sealed segment: a torn tail there stays for the verifier to report', async () => {
+  const dir = tempDir('qt-sealed-');
+  const a = createAuditor({ service: { name: 'sealed' }, journal: { dir, segmentMaxBytes: 4096 } });
+  for (let i = 0; i < 40; i++) a.begin({ text: `SELECT ${i}`, db: { system: 'postgresql', driver: 'pg' } }).succeed();
+  await a.close();
+  const segs = readdirSync(dir).filter((f) => /-\d{6}\.jsonl$/.test(f)).sort();
+  assert.ok(segs.length >= 3, `only ${segs.length} segments`);
+  const sealed = join(dir, segs.at(-2)!);
+  appendFileSync(sealed, '{"partial":');
+  writeFileSync(join(dir, segs.at(-1)!), ''); // the newest segment is empty, so recovery looks further back
+  const b = createAuditor({ service: { name: 'sealed' }, journal: { dir } });
+  await b.close();
+  assert.ok(readFileSync(sealed, 'utf8').endsWith('{"partial":'), 'the sealed segment was not modified');
+  const report = verifyJournal(dir);
+  // Still reported (WARN: with the empty newest segment set aside, it is the chain's last segment now).
+  assert.ok(report.findings.some((f) => f.code === 'torn_line' && f.segment === segs.at(-2)), JSON.stringify(report.findings));
+});
