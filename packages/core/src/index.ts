@@ -42,3 +42,22 @@ export {
 } from './analysis/index.js';
 export { instrumentPg } from './drivers/pg/instrument.js';
 export { instrumentMysql2 } from './drivers/mysql2/instrument.js';
+export {
+  blockedError,
+  BulkReadTracker,
+  createAlertHookRunner,
+  definePolicy,
+  isCompiledPolicy,
+  loadPolicy,
+  PolicyConfigError,
+  type AlertHook,
+  type AlertInfo,
+  type AlertKind,
+  type ApprovalRecord,
+  type CompiledPolicy,
+  type Decision,
+  type DecisionInput,
+  type PolicyInput,
+  type PolicyMode,
+} from './policy/index.js';
+export type { CatalogOptions } from './auditor/catalogs.js';

@@ -3,7 +3,9 @@ import { hostname } from 'node:os';
 import { createParamsEncoder, type ParamsEncoder } from '../capture/params.js';
 import { type Analysis, type Analyzer, createAnalyzer, loadAnalyzers, PreparedStatementTracker } from '../analysis/index.js';
 import { CatalogRegistry } from './catalogs.js';
-import { applyAnalysis, describe, dialectOf, objectsOf } from '../capture/describe.js';
+import { applyAnalysis, describe, dialectOf } from '../capture/describe.js';
+import { kRecorded, type PendingStatement, statementFields } from '../capture/pending-statement.js';
+import { type AlertInfo, blockedError, type BulkStatementCounter, type CompiledPolicy, definePolicy } from '../policy/index.js';
 import type { CaptureRuntime } from '../capture/runtime.js';
 import { StatementCapture } from '../capture/statement-capture.js';
 import type { StatementHandle, StatementRecorder, StatementStart } from '../capture/types.js';
@@ -12,7 +14,7 @@ import { contextStore, runWithContext } from '../context/store.js';
 import { activeTrace } from '../context/trace.js';
 import type { AuditContext, ContextProvider } from '../context/types.js';
 import { formatMicros, nowMicros } from '../event/clock.js';
-import type { DbInfo, DbSystem, EventType, QuerytrailEvent, SourceInfo, StatementInfo, TraceInfo } from '../event/types.js';
+import type { DbInfo, EventType, QuerytrailEvent, SourceInfo, StatementInfo } from '../event/types.js';
 import { QueryBlockedError, QuerytrailError } from '../errors.js';
 import { EVENT_SCHEMA } from '../event/types.js';
 import { uuidv7 } from '../event/uuidv7.js';
@@ -33,6 +35,10 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
   readonly journal: Journal | undefined;
   private readonly listeners = new Set<EventListener>();
   private readonly encodeParams: ParamsEncoder;
+  /** For values bound to sensitive columns when the configured mode is raw. */
+  private readonly hashParams: ParamsEncoder;
+  private readonly paramsMode: string;
+  private readonly policy: CompiledPolicy | undefined;
   private readonly maxText: number;
   private readonly contextProvider: ContextProvider | undefined;
   private readonly syncMode: boolean;
@@ -59,7 +65,11 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
       host: hostname(),
       pid: process.pid,
     });
-    this.encodeParams = createParamsEncoder(options.params, randomBytes(32));
+    const paramKey = randomBytes(32);
+    this.encodeParams = createParamsEncoder(options.params, paramKey);
+    this.hashParams = createParamsEncoder({ ...options.params, mode: 'hashed' }, paramKey);
+    this.paramsMode = options.params?.mode ?? 'hashed';
+    this.policy = options.policy === undefined ? undefined : definePolicy(options.policy);
     this.maxText = options.maxStatementLength ?? 16384;
     this.contextProvider = options.contextProvider;
     this.analyzer = createAnalyzer(options.analysis ?? {});
@@ -114,11 +124,8 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
   // ---- StatementRecorder ---------------------------------------------------------------------
 
   begin(start: StatementStart): StatementHandle {
-    const context = this.currentContext();
-    const trace = activeTrace();
     const text = typeof start.text === 'string' ? start.text : undefined;
     const described = describe(this.analyzer, text, start.db.system, this.catalogs.get(start.db));
-    const { provisional } = described;
     const analysis = start.connection ? this.trackPrepared(start.connection, start.db, described.analysis) : described.analysis;
     const statement: StatementInfo = { class: 'unknown', command: 'UNKNOWN' };
     applyAnalysis(statement, analysis);
@@ -131,16 +138,112 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
       }
     }
     if (start.preparedName !== undefined) statement.prepared_name = start.preparedName;
-    const params = this.encodeParams(start.params);
-    if (params) statement.params = params;
+    const pending: PendingStatement = { start, context: this.currentContext(), trace: activeTrace(), statement, analysis, decision: undefined };
+
+    if (described.provisional && (this.policy || this.syncMode)) {
+      // The parsers are still loading: a decision (or an attempt record) on a guess is worse than a short wait.
+      let attemptId: string | undefined;
+      const ready = this.analyzersLoaded.then(() => {
+        pending.analysis = this.analyze(text, start.db);
+        applyAnalysis(statement, pending.analysis);
+        this.admit(pending);
+        const durable = this.writeAttemptIfSync(pending);
+        attemptId = durable?.attemptId;
+        return durable?.written;
+      });
+      return new StatementCapture(this, pending, { provisional: false, ready, attemptId: () => attemptId, bulk: () => this.bulkCounter(pending) });
+    }
+
+    this.admit(pending);
+    const durable = this.writeAttemptIfSync(pending);
+    return new StatementCapture(this, pending, {
+      provisional: described.provisional,
+      ready: durable?.written,
+      attemptId: () => durable?.attemptId,
+      bulk: () => this.bulkCounter(pending),
+    });
+  }
+
+  /**
+   * Policy (and the test gate) decide before anything is sent. A refusal is recorded as
+   * db.query.blocked and thrown; the driver delivers it through its own error path.
+   */
+  private admit(p: PendingStatement): void {
+    const { start, statement } = p;
     try {
-      this[kStatementGate]?.(start, statement, context);
+      this[kStatementGate]?.(start, statement, p.context);
+      if (this.policy) {
+        const d = this.policy.decide({
+          analysis: p.analysis,
+          context: p.context,
+          db: start.db,
+          service: this.source.service,
+          now: Date.now(),
+          paramCount: start.params?.length,
+        });
+        p.decision = d;
+        this.encodeStatementParams(p);
+        if (d.action === 'block') throw blockedError(d);
+        if (d.override) this.emitOverride(p, d.override);
+        if (d.alerts.length > 0) this.alert(p, d.alerts, undefined);
+        return;
+      }
     } catch (err) {
-      if (err instanceof QuerytrailError) this.emitBlocked(start, context, trace, statement, analysis, err);
+      if (err instanceof QuerytrailError) {
+        if (!statement.params) this.encodeStatementParams(p);
+        this.emitBlocked(p, err);
+        Object.defineProperty(err, kRecorded, { value: true });
+      }
       throw err;
     }
-    const durable = this.journal && this.syncMode ? this.writeAttempt(start, context, trace, statement) : undefined;
-    return new StatementCapture(this, start, context, trace, statement, analysis, provisional, durable);
+    this.encodeStatementParams(p);
+  }
+
+  /** Values bound to sensitive columns are never written raw, whatever the params mode. */
+  private encodeStatementParams(p: PendingStatement): void {
+    const sensitive = (p.decision?.sensitiveParamIndexes?.length ?? 0) > 0;
+    const params = sensitive && this.paramsMode === 'raw' ? this.hashParams(p.start.params) : this.encodeParams(p.start.params);
+    if (params) p.statement.params = params;
+  }
+
+  private bulkCounter(p: PendingStatement): BulkStatementCounter | undefined {
+    const d = p.decision;
+    if (!this.policy || !d?.bulk) return undefined;
+    const cache = p as PendingStatement & { counter?: BulkStatementCounter };
+    cache.counter ??= this.policy.bulk.statement(d.actorKey, d.bulk.objects);
+    return cache.counter;
+  }
+
+  /** policy.alert events (evidence) and the onAlert hooks (notification, off the query path). */
+  alert(p: PendingStatement, alerts: readonly AlertInfo[], statementEventId: string | undefined): void {
+    for (const alert of alerts) {
+      const event: QuerytrailEvent = {
+        schema: EVENT_SCHEMA,
+        event_id: uuidv7(),
+        type: 'policy.alert',
+        time: formatMicros(nowMicros()),
+        integrity: undefined,
+        source: this.source,
+        ...statementFields(p),
+        alert,
+        ...(statementEventId === undefined ? {} : { statement_event_id: statementEventId }),
+      };
+      this.emit(event);
+      this.policy?.alerts.dispatch(alert, Object.freeze({ ...event }));
+    }
+  }
+
+  private emitOverride(p: PendingStatement, override: { reason: string; rule_id: string }): void {
+    this.emit({
+      schema: EVENT_SCHEMA,
+      event_id: uuidv7(),
+      type: 'policy.override',
+      time: formatMicros(nowMicros()),
+      integrity: undefined,
+      source: this.source,
+      ...statementFields(p),
+      policy: { ...p.decision!.decision, decision: 'allow_override', rule_id: override.rule_id, reason: override.reason },
+    });
   }
 
   connection(type: 'db.connect' | 'db.disconnect', db: DbInfo, query?: (sql: string) => Promise<Array<Record<string, unknown>>>): void {
@@ -187,6 +290,7 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
   close(): Promise<void> {
     this.closing ??= (async () => {
       await this.analyzersLoaded; // statements waiting for the parsers are emitted before sdk.stop
+      await this.policy?.alerts.idle();
       this.emitLifecycle('sdk.stop');
       await this.journal?.close();
     })();
@@ -228,15 +332,12 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
   }
 
   /** A statement refused before it was sent: its own record, db.query.blocked. */
-  private emitBlocked(
-    start: StatementStart,
-    context: AuditContext | undefined,
-    trace: TraceInfo | undefined,
-    statement: StatementInfo,
-    analysis: Analysis,
-    err: QuerytrailError,
-  ): void {
-    const objects = objectsOf(analysis);
+  private emitBlocked(p: PendingStatement, err: QuerytrailError): void {
+    const policy =
+      p.decision?.decision ??
+      (err instanceof QueryBlockedError
+        ? { decision: 'block' as const, mode: 'enforce' as const, reason: err.reason, ...(err.ruleId ? { rule_id: err.ruleId } : {}) }
+        : undefined);
     this.emit({
       schema: EVENT_SCHEMA,
       event_id: uuidv7(),
@@ -244,36 +345,24 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
       time: formatMicros(nowMicros()),
       integrity: undefined,
       source: this.source,
-      ...(context?.actor ? { actor: context.actor } : {}),
-      ...(context?.request ? { request: context.request } : {}),
-      ...(trace ? { trace } : {}),
-      db: start.db,
-      ...(context?.orm ? { orm: context.orm } : {}),
-      statement,
-      ...(objects ? { objects } : {}),
+      ...statementFields(p),
       result: { outcome: 'blocked', error: { code: err.code, message: err.message } },
-      ...(err instanceof QueryBlockedError
-        ? { policy: { decision: 'block' as const, mode: 'enforce' as const, reason: err.reason, ...(err.ruleId ? { rule_id: err.ruleId } : {}) } }
-        : {}),
+      ...(policy ? { policy } : {}),
     });
   }
 
   /** Sync mode: the attempt record, durable before the statement may be sent (group commit). */
-  private writeAttempt(start: StatementStart, context: AuditContext | undefined, trace: TraceInfo | undefined, statement: StatementInfo) {
+  private writeAttemptIfSync(p: PendingStatement): { attemptId: string; written: Promise<void> } | undefined {
+    if (!this.journal || !this.syncMode) return undefined;
     const attemptId = uuidv7();
-    const written = this.journal!.appendDurable({
+    const written = this.journal.appendDurable({
       schema: EVENT_SCHEMA,
       event_id: attemptId,
       type: 'db.query.attempt',
       time: formatMicros(nowMicros()),
       integrity: undefined,
       source: this.source,
-      ...(context?.actor ? { actor: context.actor } : {}),
-      ...(context?.request ? { request: context.request } : {}),
-      ...(trace ? { trace } : {}),
-      db: start.db,
-      ...(context?.orm ? { orm: context.orm } : {}),
-      statement,
+      ...statementFields(p),
     });
     return { attemptId, written };
   }

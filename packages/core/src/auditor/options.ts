@@ -4,6 +4,7 @@ import type { JournalOptions } from '../journal/journal.js';
 import type { QuerytrailEvent } from '../event/types.js';
 import { ConfigError } from '../errors.js';
 import type { CatalogOptions } from './catalogs.js';
+import type { CompiledPolicy, PolicyInput } from '../policy/index.js';
 
 export interface AuditorOptions {
   service: { name: string; version?: string; env?: string; instanceId?: string };
@@ -15,6 +16,8 @@ export interface AuditorOptions {
   maxStatementLength?: number;
   /** SQL analysis: exact-text LRU cache size (default 2000) and the longest text sent to the parser (default 100,000). */
   analysis?: { cacheSize?: number; maxLength?: number };
+  /** Policy: an object (validated here) or loadPolicy('policy.yaml'). See docs/policy.md. */
+  policy?: PolicyInput | CompiledPolicy;
   /** Table catalog for `SELECT *` and views: introspected per database by default, or given statically. */
   catalog?: CatalogOptions;
   /** For apps that keep the current user elsewhere (cls-hooked and the like). Used when runWithContext set nothing. */

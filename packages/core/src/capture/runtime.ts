@@ -1,5 +1,5 @@
 import type { Analysis } from '../analysis/index.js';
-import type { DbInfo, DbSystem, QuerytrailEvent, SourceInfo } from '../event/types.js';
+import type { DbInfo, QuerytrailEvent, SourceInfo } from '../event/types.js';
 
 /** What a statement capture needs from its auditor: prepared once at configuration time. */
 export interface CaptureRuntime {
@@ -9,6 +9,8 @@ export interface CaptureRuntime {
   analyze(text: string | undefined, db: DbInfo): Analysis;
   /** A statement succeeded: DDL refreshes the catalog. */
   succeeded(db: DbInfo, analysis: Analysis): void;
+  /** Bulk-read alerts raised while rows were read: policy.alert events and the onAlert hooks. */
+  alert(pending: import('./pending-statement.js').PendingStatement, alerts: readonly import('../policy/index.js').AlertInfo[], statementEventId: string): void;
   /** Runs `fn` once the parsers have loaded (or failed to): at once if they already have. */
   afterAnalyzers(fn: () => void): void;
 }

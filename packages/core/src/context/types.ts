@@ -9,7 +9,8 @@ export interface AuditContext {
   /** Set by ORM plugins: the model and operation behind the SQL. */
   orm?: OrmInfo;
   /** A change ticket that approves destructive statements (enforced by policy). */
-  approval?: { ticket: string; approver?: string; expires?: string | Date };
+  /** `actor`: the actor id the ticket was issued for (the policy checks it matches). */
+  approval?: { ticket: string; approver?: string; expires?: string | Date; actor?: string };
   /** Break-glass: allowed, recorded as policy.override, alerted. */
   breakGlass?: { reason: string };
 }

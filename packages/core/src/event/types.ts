@@ -9,6 +9,7 @@ export type EventType =
   | 'db.connect'
   | 'db.disconnect'
   | 'policy.override'
+  | 'policy.alert'
   | 'sdk.start'
   | 'sdk.stop'
   | 'heartbeat'
@@ -160,4 +161,8 @@ export interface QuerytrailEvent {
   genesis?: GenesisInfo;
   /** For db.query written after a db.query.attempt: the attempt it completes. */
   attempt_id?: string;
+  /** policy.alert: what was alerted (see docs/policy.md). */
+  alert?: import('../policy/alerts.js').AlertInfo;
+  /** policy.alert / policy.override: the statement event it is about. */
+  statement_event_id?: string;
 }

@@ -28,3 +28,16 @@ test('the built ESM and CJS entry points load and share one context store', () =
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), { actor: 'dual', crossInstanceof: true });
 });
+
+test('the /pg and /mysql2 subpath exports load in both formats', () => {
+  const script = `
+    const pg = require('@querytrail/core/pg');
+    const my = require('@querytrail/core/mysql2');
+    Promise.all([import('@querytrail/core/pg'), import('@querytrail/core/mysql2')]).then(([epg, emy]) => {
+      console.log([typeof pg.instrumentPg, typeof my.instrumentMysql2, typeof epg.instrumentPg, typeof emy.instrumentMysql2].join(','));
+    });
+  `;
+  const r = spawnSync(process.execPath, ['-e', script], { cwd: pkgDir, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout.trim(), 'function,function,function,function');
+});
