@@ -191,8 +191,9 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
     } catch (err) {
       if (err instanceof QuerytrailError) {
         if (!statement.params) this.encodeStatementParams(p);
-        this.emitBlocked(p, err);
+        const blockedId = this.emitBlocked(p, err);
         Object.defineProperty(err, kRecorded, { value: true });
+        if (p.decision && p.decision.alerts.length > 0) this.alert(p, p.decision.alerts, blockedId);
       }
       throw err;
     }
@@ -332,15 +333,16 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
   }
 
   /** A statement refused before it was sent: its own record, db.query.blocked. */
-  private emitBlocked(p: PendingStatement, err: QuerytrailError): void {
+  private emitBlocked(p: PendingStatement, err: QuerytrailError): string {
     const policy =
       p.decision?.decision ??
       (err instanceof QueryBlockedError
         ? { decision: 'block' as const, mode: 'enforce' as const, reason: err.reason, ...(err.ruleId ? { rule_id: err.ruleId } : {}) }
         : undefined);
+    const eventId = uuidv7();
     this.emit({
       schema: EVENT_SCHEMA,
-      event_id: uuidv7(),
+      event_id: eventId,
       type: 'db.query.blocked',
       time: formatMicros(nowMicros()),
       integrity: undefined,
@@ -349,6 +351,7 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
       result: { outcome: 'blocked', error: { code: err.code, message: err.message } },
       ...(policy ? { policy } : {}),
     });
+    return eventId;
   }
 
   /** Sync mode: the attempt record, durable before the statement may be sent (group commit). */

@@ -25,6 +25,8 @@ export function harness(): Harness {
     service: { name: 'test' },
     journal: false,
     params: { mode: 'raw' },
+    // Driver tests count statements exactly; catalog introspection is tested in test/catalog.
+    catalog: { mode: false },
     onEvent: validatingListener((e) => events.push(e)),
   });
   auditor[kStatementGate] = (start) => {

@@ -27,6 +27,8 @@ export function harness(extra: Partial<AuditorOptions> = {}): Harness {
     service: { name: 'test' },
     journal: false,
     params: { mode: 'raw' },
+    // Driver tests count statements exactly; catalog introspection is tested in test/catalog.
+    catalog: { mode: false },
     onEvent: validatingListener((e) => events.push(e)),
     ...extra,
   });

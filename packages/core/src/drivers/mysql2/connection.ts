@@ -12,9 +12,11 @@ import {
 import type { ConnectionLike } from './types.js';
 import { warnRecorderFailure } from './warn.js';
 
-function notify(recorder: StatementRecorder, type: 'db.connect' | 'db.disconnect', state: ConnectionState): void {
+function notify(recorder: StatementRecorder, type: 'db.connect' | 'db.disconnect', state: ConnectionState, conn?: ConnectionLike): void {
   try {
-    recorder.connection(type, state.db);
+    // On connect, the auditor may read the table catalog through this (fresh, idle) connection.
+    if (conn) recorder.connection(type, state.db, (sql) => catalogQuery(conn, sql));
+    else recorder.connection(type, state.db);
   } catch (error) {
     warnRecorderFailure(error);
   }
@@ -22,7 +24,7 @@ function notify(recorder: StatementRecorder, type: 'db.connect' | 'db.disconnect
 
 /** db.connect now (the session is established), db.disconnect when its socket closes, whatever the cause. */
 function announce(recorder: StatementRecorder, conn: ConnectionLike, state: ConnectionState): void {
-  notify(recorder, 'db.connect', state);
+  notify(recorder, 'db.connect', state, conn);
   conn.stream?.once('close', () => notify(recorder, 'db.disconnect', state));
 }
 
@@ -45,4 +47,12 @@ export function instrumentConnection(recorder: StatementRecorder, conn: Connecti
       announce(recorder, conn, state);
     });
   }
+}
+
+/** Runs one introspection query on `conn` (instrumented: it is recorded like any other). */
+function catalogQuery(conn: ConnectionLike, sql: string): Promise<Array<Record<string, unknown>>> {
+  const query = conn.query as unknown as (sql: string, cb: (err: Error | null, rows: unknown) => void) => unknown;
+  return new Promise((resolve, reject) => {
+    query.call(conn, sql, (err, rows) => (err ? reject(err) : resolve(rows as Array<Record<string, unknown>>)));
+  });
 }

@@ -26,7 +26,9 @@ export function reportConnection(client: PgClientLike, type: 'db.connect' | 'db.
   const state = clientState(client);
   if (state === undefined) return;
   try {
-    state.recorder.connection(type, state.db.get());
+    // On connect, the auditor may read the table catalog through this (fresh, idle) connection.
+    if (type === 'db.connect') state.recorder.connection(type, state.db.get(), (sql) => catalogQuery(client, sql));
+    else state.recorder.connection(type, state.db.get());
   } catch (err) {
     reportRecorderFailure(err, 'recorder.connection');
   }
@@ -38,4 +40,10 @@ function onClientConnect(this: PgClientLike): void {
 
 function onClientEnd(this: PgClientLike): void {
   reportConnection(this, 'db.disconnect');
+}
+
+/** Runs one introspection query on `client` (instrumented: it is recorded like any other). */
+function catalogQuery(client: PgClientLike, sql: string): Promise<Array<Record<string, unknown>>> {
+  const q = client.query as unknown as (text: string) => Promise<{ rows: Array<Record<string, unknown>> }>;
+  return q.call(client, sql).then((r) => r.rows);
 }
