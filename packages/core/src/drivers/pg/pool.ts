@@ -1,4 +1,4 @@
-import { AsyncResource } from 'node:async_hooks';
+import { bindToCaller } from '../bind-to-caller.js';
 import type { StatementRecorder } from '../../capture/types.js';
 import { instrumentClient, reportConnection } from './client.js';
 import { installReleaseFilter } from './release.js';
@@ -53,7 +53,7 @@ function adoptClient(recorder: StatementRecorder, client: PgClientLike): void {
 function instrumentedConnect(this: PgPoolLike, callback?: unknown): unknown {
   const connect = (this as InstrumentedPool)[kPoolState]!.connect;
   if (typeof callback === 'function') {
-    return connect.call(this, AsyncResource.bind(callback as (...args: unknown[]) => unknown));
+    return connect.call(this, bindToCaller(callback as (...args: unknown[]) => unknown));
   }
   return connect.call(this);
 }

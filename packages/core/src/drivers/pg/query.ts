@@ -1,4 +1,4 @@
-import { AsyncResource } from 'node:async_hooks';
+import { bindToCaller } from '../bind-to-caller.js';
 import type { StatementHandle } from '../../capture/types.js';
 import { JournalUnavailableError, QuerytrailError } from '../../errors.js';
 import { admit, fail, Refusal, succeed } from './begin.js';
@@ -63,7 +63,7 @@ function sendText(
 ): unknown {
   if (cb !== undefined) {
     // pg calls back from the socket's context (for a pool client: whoever opened the connection).
-    const bound = AsyncResource.bind(cb);
+    const bound = bindToCaller(cb);
     const wrapped = admission === undefined ? bound : settlingCallback(admission, bound);
     return state.query.call(client, config, values, wrapped);
   }
@@ -96,7 +96,7 @@ function deferText(
   ready: Promise<void> | undefined,
 ): unknown {
   if (cb !== undefined) {
-    const bound = AsyncResource.bind(cb);
+    const bound = bindToCaller(cb);
     state.sends.add(
       ready,
       () => {
