@@ -6,6 +6,7 @@
  */
 import { LRUCache } from 'lru-cache';
 import { analyzeUncached, DEFAULT_MAX_LENGTH, unknownResult } from './analyze.js';
+import { analyzeEitherEscaping } from './escapes.js';
 import type { Analysis, AnalyzeOptions } from './types.js';
 
 export interface AnalyzerOptions {
@@ -22,7 +23,9 @@ export interface Analyzer {
 }
 
 function contextKey(o: AnalyzeOptions): string {
-  return `${o.dialect}|${o.backslashEscapes === false ? 0 : 1}${o.standardConformingStrings === false ? 0 : 1}|${o.catalog?.version ?? 0}`;
+  // Unknown (undefined) settings are their own key: then both readings are analysed (escapes.ts).
+  const flag = (v: boolean | undefined): string => (v === undefined ? 'u' : v ? '1' : '0');
+  return `${o.dialect}|${flag(o.backslashEscapes)}${flag(o.standardConformingStrings)}|${o.catalog?.version ?? 0}`;
 }
 
 export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
@@ -44,7 +47,7 @@ export function createAnalyzer(options: AnalyzerOptions = {}): Analyzer {
       misses++;
       let a: Analysis;
       try {
-        a = analyzeUncached(sql, opts, limits);
+        a = analyzeEitherEscaping(sql, opts, limits);
       } catch (e) {
         // Never throw on the query path; an internal bug degrades to unknown.
         return Object.freeze({ kind: 'unknown', destructive: true, statementCount: 0, commands: [], statements: [], objects: [], fingerprint: '', summary: '', reasons: ['internal analyzer error'], error: e instanceof Error ? e.message : String(e) });

@@ -27,8 +27,10 @@ describe('createAnalyzer', () => {
   it('keys by string-lexing settings', () => {
     const an = createAnalyzer();
     const sql = "SELECT '\\'; DROP TABLE x; -- '";
-    assert.equal(an.analyze(sql, { dialect: 'mysql' }).destructive, false);
+    assert.equal(an.analyze(sql, { dialect: 'mysql', backslashEscapes: true }).destructive, false);
     assert.equal(an.analyze(sql, { dialect: 'mysql', backslashEscapes: false }).destructive, true);
+    // Setting unknown: both readings, the more severe one wins.
+    assert.equal(an.analyze(sql, { dialect: 'mysql' }).destructive, true);
   });
   it('is bounded by cacheSize', () => {
     const an = createAnalyzer({ cacheSize: 5 });
@@ -44,15 +46,14 @@ describe('createAnalyzer', () => {
     assert.match(r.reasons[0] ?? '', /longer than 20/);
     assert.equal(an.analyze('SELECT 1', { dialect: 'postgres' }).kind, 'read');
   });
-  it('a hit costs about a microsecond', () => {
+  it('a repeated text is served from the cache (its cost is measured in npm run bench, not here)', () => {
     const an = createAnalyzer();
     const sql = `SELECT "u"."id", "u"."email" FROM "public"."users" AS "u" WHERE "u"."id" = $1 ${'AND 1 = 1 '.repeat(50)}`;
     const opts = { dialect: 'postgres' as const };
-    an.analyze(sql, opts);
-    const n = 20_000;
-    const t0 = performance.now();
-    for (let i = 0; i < n; i++) an.analyze(sql, opts);
-    const us = ((performance.now() - t0) * 1000) / n;
-    assert.ok(us < 5, `cache hit took ${us.toFixed(2)} µs`);
+    const first = an.analyze(sql, opts);
+    const misses = an.stats.misses;
+    for (let i = 0; i < 100; i++) assert.equal(an.analyze(sql, opts), first);
+    assert.equal(an.stats.misses, misses);
+    assert.ok(an.stats.hits >= 100);
   });
 });

@@ -45,7 +45,7 @@ describe('lexical guard', () => {
     assert.equal(off.statementCount, 1);
   });
   it('follows MySQL backslash rules and NO_BACKSLASH_ESCAPES', () => {
-    safe('mysql', "SELECT '\\'; DROP TABLE x; -- '", 'read');
+    safe('mysql', "SELECT '\\'; DROP TABLE x; -- '", 'read', { backslashEscapes: true });
     destructive('mysql', "SELECT '\\'; DROP TABLE x; -- '", { backslashEscapes: false });
   });
   it('treats MySQL/MariaDB executable comments as code', () => {
@@ -270,5 +270,21 @@ describe('bad input', () => {
   it('results are deeply frozen', () => {
     const r = a('postgres', 'SELECT id FROM users');
     assert.ok(Object.isFrozen(r) && Object.isFrozen(r.statements) && Object.isFrozen(r.objects) && Object.isFrozen(r.objects[0]));
+  });
+});
+
+describe('ambiguous backslash escaping (session setting unknown)', () => {
+  it('a DROP hidden by a backslash under one setting is reported under the other', () => {
+    const my = analyze("SELECT 'a\\'; DROP TABLE t; -- '", { dialect: 'mysql' });
+    assert.equal(my.destructive, true);
+    assert.equal(my.kind, 'ddl');
+    const pgText = "SELECT 'a\\'; DROP TABLE t; -- '";
+    assert.equal(analyze(pgText, { dialect: 'postgres' }).destructive, true);
+    // With the session setting known, each reading stands on its own.
+    assert.equal(analyze(pgText, { dialect: 'postgres', standardConformingStrings: false }).destructive, false);
+    assert.equal(analyze("SELECT 'a\\'; DROP TABLE t; -- '", { dialect: 'mysql', backslashEscapes: true }).destructive, false);
+  });
+  it('plain texts with backslashes stay what they are', () => {
+    assert.equal(analyze("SELECT * FROM t WHERE path = 'C:\\\\tmp'", { dialect: 'mysql' }).kind, 'read');
   });
 });
