@@ -91,7 +91,15 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
     this.journal = options.journal === false ? undefined : new Journal(options.journal, this.source);
     this.syncMode = options.journal !== false && options.journal.mode === 'sync';
     this.emitLifecycle('sdk.start');
+    if (this.journal && options.closeOnExit !== false) {
+      // A process that ends without close() still gets sdk.stop, a flushed journal and a final checkpoint.
+      // beforeExit only fires when the event loop is empty, i.e. the app has nothing left to do.
+      this.onBeforeExit = () => void this.close();
+      process.once('beforeExit', this.onBeforeExit);
+    }
   }
+
+  private onBeforeExit: (() => void) | undefined;
 
   // ---- context -------------------------------------------------------------------------------
 
@@ -289,6 +297,10 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
 
   /** Writes sdk.stop, flushes and fsyncs the journal. Idempotent. */
   close(): Promise<void> {
+    if (this.onBeforeExit) {
+      process.removeListener('beforeExit', this.onBeforeExit);
+      this.onBeforeExit = undefined;
+    }
     this.closing ??= (async () => {
       await this.analyzersLoaded; // statements waiting for the parsers are emitted before sdk.stop
       await this.policy?.alerts.idle();

@@ -22,6 +22,12 @@ export interface AuditorOptions {
   catalog?: CatalogOptions;
   /** For apps that keep the current user elsewhere (cls-hooked and the like). Used when runWithContext set nothing. */
   contextProvider?: ContextProvider;
+  /**
+   * Close (flush, sdk.stop, final checkpoint, fsync) when the process runs out of work without close()
+   * having been called (Node's beforeExit). Default true. Signals and process.exit() skip beforeExit:
+   * call close() in your shutdown handler.
+   */
+  closeOnExit?: boolean;
   /** Called for every event as it is emitted (before it is chained). A listener that throws is ignored. */
   onEvent?: (event: QuerytrailEvent) => void;
 }

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { createAuditor, type FindingCode, verifyJournal } from '@querytrail/core';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { createAuditor, type FindingCode, trustedKey, verifyJournal } from '@querytrail/core';
 import { tempDir } from '../support/temp-dir.js';
 
 /** A journal of `queries` statements over several segments, closed cleanly. */
@@ -136,4 +139,56 @@ test('a rewritten previous chain breaks the link from the next one', async () =>
   ls.pop(); // drop sdk.stop: the old chain is consistent in itself, but shorter than what the next genesis saw
   writeLines(first, ls);
   assert.ok(codes(dir).includes('broken_link'));
+});
+
+test('a chain restarted without a link (a forged fresh start) is flagged', async () => {
+  const dir = tempDir('qt-verify-unlinked-');
+  for (let run = 0; run < 2; run++) {
+    const a = createAuditor({ service: { name: 'unlinked' }, journal: { dir } });
+    await a.close();
+  }
+  // Rewrite the second chain's genesis as a "first start" and re-chain it: each chain is consistent in
+  // itself, but the second no longer accounts for the first.
+  const second = readdirSync(dir).sort()[1]!;
+  const ls = lines(join(dir, second));
+  const genesis = JSON.parse(ls[0]!);
+  genesis.genesis = { reason: 'first_start' };
+  ls[0] = JSON.stringify(genesis);
+  let prev = createHash('sha256').update(ls[0]!).digest('hex');
+  for (let i = 1; i < ls.length; i++) {
+    const rec = JSON.parse(ls[i]!);
+    rec.integrity.prev_hash = prev;
+    ls[i] = JSON.stringify(rec);
+    prev = createHash('sha256').update(ls[i]!).digest('hex');
+  }
+  writeLines(join(dir, second), ls);
+  const report = verifyJournal(dir);
+  assert.ok(report.findings.some((f) => f.code === 'unlinked_restart' && f.verdict === 'WARN'), JSON.stringify(report.findings));
+});
+
+test('a process that exits without close() still flushes, writes sdk.stop and a final checkpoint', async () => {
+  const dir = tempDir('qt-exit-');
+  const { generateKeyPairSync } = await import('node:crypto');
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const script = `
+    import { createAuditor } from '@querytrail/core';
+    const a = createAuditor({ service: { name: 'exit' }, journal: { dir: process.env.DIR, signingKey: process.env.KEY } });
+    for (let i = 0; i < 10; i++) a.begin({ text: 'SELECT ' + i, db: { system: 'postgresql', driver: 'pg' } }).succeed({ rowsReturned: 1 });
+    // no close(): the process simply runs out of work
+  `;
+  const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: fileURLToPath(new URL('../../', import.meta.url)),
+    env: { ...process.env, DIR: dir, KEY: pem },
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 0, r.stderr);
+  const records = readdirSync(dir)
+    .filter((f) => /-\d{6}\.jsonl$/.test(f))
+    .flatMap((f) => lines(join(dir, f)).map((l) => JSON.parse(l) as { type: string }));
+  assert.equal(records.at(-1)?.type, 'sdk.stop');
+  assert.equal(records.filter((x) => x.type === 'db.query').length, 10);
+  const report = verifyJournal(dir, { publicKeys: [trustedKey(publicKey)] });
+  assert.equal(report.ok, true, JSON.stringify(report.findings));
+  assert.equal(report.chains[0]!.anchored, records.length, 'the final checkpoint covers every record');
 });
