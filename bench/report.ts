@@ -221,6 +221,19 @@ export function renderMarkdown(r: BenchReport): string {
   } else {
     out.push('Not run: packages/core/bench/analysis.bench.ts was not found.', '');
   }
+  if (r.policy) {
+    out.push(
+      '### Policy decisions',
+      '',
+      `\`packages/core/bench/policy.bench.ts\`: \`decide()\` on an already analysed statement, median of 7 × ${r.policy.iterations.toLocaleString('en-US')} decisions`,
+      '(the target is "a few microseconds").',
+      '',
+      '| statement | decision | ns per decision |',
+      '|---|---|---:|',
+      ...Object.entries(r.policy.results).map(([k, v]) => `| ${k.replace(/_/g, ' ')} | ${v.action} | ${v.ns_per_decision} |`),
+      '',
+    );
+  }
   out.push(
     '## Running it',
     '',

@@ -363,6 +363,24 @@ async function analysisBench(): Promise<AnalysisSummary | undefined> {
   return { runs, postgres: d('postgres'), mysql: d('mysql') };
 }
 
+const POLICY_BENCH = 'packages/core/bench/policy.bench.ts';
+
+export interface PolicySummary {
+  iterations: number;
+  results: Record<string, { ns_per_decision: number; action: string }>;
+}
+
+/** Policy decisions on already analysed statements: the cost policy adds on the query path. */
+async function policyBench(): Promise<PolicySummary | undefined> {
+  if (!existsSync(join(root, POLICY_BENCH))) return undefined;
+  const out = await withRetry('policy bench', () =>
+    runNode(['--conditions=source', '--import', 'tsx', POLICY_BENCH], { timeoutMs: 300_000, profName: 'policy' }),
+  );
+  const parsed = JSON.parse(out.slice(out.indexOf('{'))) as PolicySummary;
+  console.log(`bench: policy decisions: ${Object.entries(parsed.results).map(([k, v]) => `${k} ${v.ns_per_decision} ns`).join(', ')}`);
+  return parsed;
+}
+
 // ---- main --------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
@@ -378,6 +396,7 @@ async function main(): Promise<void> {
   const results = new Map<string, WorkerResult[][]>(comparisons.map((c) => [c.id, []]));
   const journalRuns: JournalRun[] = [];
   let analysis: AnalysisSummary | undefined;
+  let policy: PolicySummary | undefined;
   let insertedRows: Record<string, number> = {};
   // Ctrl-C: the workers get the signal too; drop the tables before leaving.
   process.once('SIGINT', () => {
@@ -407,6 +426,7 @@ async function main(): Promise<void> {
       console.log(`bench: round ${round + 1}/${config.rounds} journal alone: ${Math.round(j.eventsPerSecond)} events/s (${j.records}/${j.events} recorded)`);
     }
     analysis = await analysisBench();
+    policy = await policyBench();
     insertedRows = Object.fromEntries(await Promise.all(config.dbs.map(async (db) => [db, await rowCount(db, EVENTS_TABLE)] as const)));
   } finally {
     for (const db of config.dbs) {
@@ -430,6 +450,7 @@ async function main(): Promise<void> {
     comparisons: sums,
     journal: { summary: journal, runs: journalRuns },
     analysis,
+    policy,
     targets: targets(sums, journal, analysis),
     insertedRows,
     raw: Object.fromEntries(results),
@@ -452,6 +473,7 @@ export type BenchReport = {
   comparisons: ComparisonSummary[];
   journal: { summary: Spread | undefined; runs: JournalRun[] };
   analysis: AnalysisSummary | undefined;
+  policy?: PolicySummary | undefined;
   targets: Target[];
   insertedRows: Record<string, number>;
 };
