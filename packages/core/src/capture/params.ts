@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import type { ParamsMode, StatementInfo } from '../event/types.js';
 
 export interface ParamsOptions {
@@ -35,6 +35,24 @@ function rawValue(value: unknown, max: number): unknown {
   return typeof s === 'string' ? rawValue(s, max) : `<${s.byteLength} bytes>`;
 }
 
+/**
+ * HMAC-SHA256 (RFC 2104) with the key schedule done once: the inner and outer hash states after the
+ * padded key are kept and copied per value (Hash#copy), which saves creating an Hmac per value.
+ */
+export function hmacSha256(key: string | Uint8Array): (data: string | Uint8Array) => Buffer {
+  let k = typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.from(key);
+  if (k.length > 64) k = createHash('sha256').update(k).digest();
+  const ipad = Buffer.alloc(64, 0x36);
+  const opad = Buffer.alloc(64, 0x5c);
+  for (let i = 0; i < k.length; i++) {
+    ipad[i]! ^= k[i]!;
+    opad[i]! ^= k[i]!;
+  }
+  const inner: Hash = createHash('sha256').update(ipad);
+  const outer: Hash = createHash('sha256').update(opad);
+  return (data) => outer.copy().update(inner.copy().update(data).digest()).digest();
+}
+
 /** Compiled once from configuration; the query path only calls the returned function. */
 export function createParamsEncoder(options: ParamsOptions | undefined, fallbackKey: Uint8Array): ParamsEncoder {
   const mode: ParamsMode = options?.mode ?? 'hashed';
@@ -51,16 +69,18 @@ export function createParamsEncoder(options: ParamsOptions | undefined, fallback
         values && values.length > 0
           ? { mode, count: values.length, values: values.map((v) => rawValue(v, maxRaw)) }
           : undefined;
-    case 'hashed':
+    case 'hashed': {
+      const mac = hmacSha256(key);
       return (values) => {
         if (!values || values.length === 0) return undefined;
         const out: unknown[] = new Array(values.length);
         for (let i = 0; i < values.length; i++) {
           const v = values[i];
           // null stays null: that a value was absent is rarely sensitive and is often what an investigation needs.
-          out[i] = v === null || v === undefined ? null : `hmac:${createHmac('sha256', key).update(bytesOf(v)).digest('base64url')}`;
+          out[i] = v === null || v === undefined ? null : `hmac:${mac(bytesOf(v)).toString('base64url')}`;
         }
         return { mode, count: values.length, values: out };
       };
+    }
   }
 }

@@ -29,3 +29,15 @@ test('no params: nothing recorded', () => {
   assert.equal(createParamsEncoder({}, key)(undefined), undefined);
   assert.equal(createParamsEncoder({}, key)([]), undefined);
 });
+
+test('the precomputed HMAC equals node:crypto createHmac for short, 64-byte and long keys', async () => {
+  const { createHmac, randomBytes } = await import('node:crypto');
+  const { hmacSha256 } = await import('../../src/capture/params.js');
+  for (const key of [Buffer.alloc(0), Buffer.from('k'), randomBytes(32), randomBytes(64), randomBytes(100), 'text key']) {
+    const mac = hmacSha256(key);
+    for (const data of ['', 'a', '078-05-1120', 'x'.repeat(1000), Buffer.from([0, 1, 2, 255])]) {
+      assert.deepEqual(mac(data), createHmac('sha256', key).update(data).digest());
+      assert.deepEqual(mac(data), createHmac('sha256', key).update(data).digest(), 'the kept states are not consumed');
+    }
+  }
+});
