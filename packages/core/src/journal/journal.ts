@@ -31,6 +31,11 @@ export interface JournalOptions {
   checkpointEvery?: number;
   /** …and at least this often (ms), writing a heartbeat record when idle. Default 60,000. */
   checkpointIntervalMs?: number;
+  /**
+   * Async events wait up to this long (ms) so that one write carries many (default 2; 0 = next turn of
+   * the event loop). Sync-mode attempt records never wait.
+   */
+  lingerMs?: number;
   /** Sync mode: a statement whose attempt record is not durable within this many ms is refused. Default 5000. */
   syncTimeoutMs?: number;
   /** Called when a write fails (it is retried) or events had to be dropped. Default: a process warning. */
@@ -57,6 +62,7 @@ export class Journal {
   private readonly maxQueued: number;
   private readonly checkpointEvery: number;
   private readonly syncTimeoutMs: number;
+  private readonly lingerMs: number;
   private readonly signer: SigningKey | undefined;
   private readonly onError: (error: Error) => void;
   private queue: Pending[] = [];
@@ -88,6 +94,7 @@ export class Journal {
     this.maxQueued = options.maxQueuedEvents ?? 100_000;
     this.checkpointEvery = options.checkpointEvery ?? 1000;
     this.syncTimeoutMs = options.syncTimeoutMs ?? 5000;
+    this.lingerMs = options.lingerMs ?? 2;
     this.onError = options.onError ?? ((e) => process.emitWarning(e.message, { code: 'QUERYTRAIL_JOURNAL' }));
     this.signer = options.signingKey === undefined ? undefined : loadSigningKey(options.signingKey, 'journal.signingKey');
     this.keyId = this.signer?.keyId;
@@ -114,7 +121,9 @@ export class Journal {
     } else {
       this.queue.push({ event });
     }
-    this.schedule();
+    // Async events may wait a moment so that one write carries many; a full batch goes at once.
+    if (this.queue.length >= 512) this.schedule();
+    else this.scheduleLingering();
   }
 
   /**
@@ -199,6 +208,20 @@ export class Journal {
         this.drain();
       });
     }
+  }
+
+  private lingering: NodeJS.Timeout | undefined;
+
+  private scheduleLingering(): void {
+    if (this.lingerMs === 0) {
+      this.schedule();
+      return;
+    }
+    if (this.scheduled || this.lingering) return;
+    this.lingering = setTimeout(() => {
+      this.lingering = undefined;
+      this.schedule();
+    }, this.lingerMs);
   }
 
   /** Serialises every write: batches, checkpoints and closing never interleave. */
