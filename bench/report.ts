@@ -209,7 +209,7 @@ export function renderMarkdown(r: BenchReport): string {
   const a = r.analysis;
   if (a) {
     out.push(
-      `\`packages/core/bench/analysis.bench.ts\`, run as is (from source, \`--conditions=source\`), ${a.runs.length} run(s): cold analysis of distinct`,
+      `\`packages/core/bench/analysis.bench.ts\`, run against the built package (dist), ${a.runs.length} run(s): cold analysis of distinct`,
       'texts of a ~600-character ORM SELECT with 3 joins (the cache cannot help), and a cache hit.',
       '',
       '| dialect | text length | cold median | cold p95 | target (cold median) | cache hit |',

@@ -347,9 +347,9 @@ async function analysisBench(): Promise<AnalysisSummary | undefined> {
   }
   const runs: Record<string, AnalysisDialect>[] = [];
   for (let i = 0; i < config.analysisRuns; i++) {
-    // As its header says: run from source (the 'source' export condition) through tsx.
+    // The built package (dist), as an application gets it; tsx only compiles the bench file itself.
     const out = await withRetry('analysis bench', () =>
-      runNode(['--conditions=source', '--import', 'tsx', ANALYSIS_BENCH], { timeoutMs: 300_000, profName: `analysis-r${i}` }),
+      runNode(['--import', 'tsx', ANALYSIS_BENCH], { timeoutMs: 300_000, profName: `analysis-r${i}` }),
     );
     runs.push(JSON.parse(out.slice(out.indexOf('{'))) as Record<string, AnalysisDialect>);
     console.log(`bench: analysis run ${i + 1}/${config.analysisRuns}: postgres cold ${runs.at(-1)!.postgres?.coldMedianUs} µs, mysql cold ${runs.at(-1)!.mysql?.coldMedianUs} µs`);
@@ -374,7 +374,7 @@ export interface PolicySummary {
 async function policyBench(): Promise<PolicySummary | undefined> {
   if (!existsSync(join(root, POLICY_BENCH))) return undefined;
   const out = await withRetry('policy bench', () =>
-    runNode(['--conditions=source', '--import', 'tsx', POLICY_BENCH], { timeoutMs: 300_000, profName: 'policy' }),
+    runNode(['--import', 'tsx', POLICY_BENCH], { timeoutMs: 300_000, profName: 'policy' }),
   );
   const parsed = JSON.parse(out.slice(out.indexOf('{'))) as PolicySummary;
   console.log(`bench: policy decisions: ${Object.entries(parsed.results).map(([k, v]) => `${k} ${v.ns_per_decision} ns`).join(', ')}`);

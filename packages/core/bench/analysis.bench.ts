@@ -1,9 +1,10 @@
 /**
  * Analysis benchmark: cold analysis (distinct texts, so the cache cannot help) of a ~600-character
  * ORM SELECT with 3 joins, per dialect, and a cache hit. Prints one JSON object.
- *   node --conditions=source --import tsx packages/core/bench/analysis.bench.ts
+ * It measures the built package, as an application gets it (run `npm run build` first):
+ *   node --import tsx packages/core/bench/analysis.bench.ts
  */
-import { createAnalyzer, createCatalog, type Dialect, loadAnalyzers } from '../src/analysis/index.js';
+import { createAnalyzer, createCatalog, type Dialect, loadAnalyzers } from '@querytrail/core';
 
 const columns = {
   users: ['id', 'email', 'name', 'ssn', 'password_hash', 'created_at', 'org_id'],

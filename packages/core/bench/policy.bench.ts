@@ -2,12 +2,11 @@
  * Policy benchmark: decide() on an already analysed (cached) statement, with a realistic policy
  * (sensitive patterns with wildcards, windows in two zones, scoped rules, bulk thresholds).
  * Prints one JSON object: ns per decision, median of 7 runs, per statement shape.
- *   node --conditions=source --import tsx packages/core/bench/policy.bench.ts
+ *   node --import tsx packages/core/bench/policy.bench.ts
  */
-import { analyze, createCatalog, loadAnalyzers } from '../src/analysis/index.js';
-import type { AuditContext } from '../src/context/types.js';
-import type { DbInfo } from '../src/event/types.js';
-import { definePolicy } from '../src/policy/index.js';
+// The built package, as an application gets it (run `npm run build` first; tsx's keepNames wrappers
+// would otherwise be measured too).
+import { type AuditContext, analyze, createCatalog, type DbInfo, definePolicy, loadAnalyzers } from '@querytrail/core';
 
 await loadAnalyzers();
 
