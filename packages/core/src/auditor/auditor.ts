@@ -41,7 +41,7 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
   private readonly policy: CompiledPolicy | undefined;
   private readonly maxText: number;
   private readonly contextProvider: ContextProvider | undefined;
-  private readonly syncMode: boolean;
+  private readonly delivery: 'async' | 'sync' | 'auto';
   private readonly analyzer: Analyzer;
   private readonly analyzersLoaded: Promise<void>;
   private analyzersSettled = false;
@@ -89,7 +89,7 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
     );
     if (options.onEvent) this.listeners.add(options.onEvent);
     this.journal = options.journal === false ? undefined : new Journal(options.journal, this.source);
-    this.syncMode = options.journal !== false && options.journal.mode === 'sync';
+    this.delivery = options.journal === false ? 'async' : (options.journal.mode ?? 'async');
     this.emitLifecycle('sdk.start');
     if (this.journal && options.closeOnExit !== false) {
       // A process that ends without close() still gets sdk.stop, a flushed journal and a final checkpoint.
@@ -148,7 +148,7 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
     if (start.preparedName !== undefined) statement.prepared_name = start.preparedName;
     const pending: PendingStatement = { start, context: this.currentContext(), trace: activeTrace(), statement, analysis, decision: undefined };
 
-    if (described.provisional && (this.policy || this.syncMode)) {
+    if (described.provisional && (this.policy || this.delivery !== 'async')) {
       // The parsers are still loading: a decision (or an attempt record) on a guess is worse than a short wait.
       let attemptId: string | undefined;
       const ready = this.analyzersLoaded.then(() => {
@@ -274,6 +274,11 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
   // ---- events --------------------------------------------------------------------------------
 
   emit(event: QuerytrailEvent): void {
+    this.notify(event);
+    this.journal?.append(event);
+  }
+
+  private notify(event: QuerytrailEvent): void {
     for (const l of this.listeners) {
       try {
         l(event);
@@ -281,7 +286,6 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
         // A listener never breaks a query.
       }
     }
-    this.journal?.append(event);
   }
 
   /** Subscribe to every event; returns the unsubscribe function. */
@@ -368,9 +372,9 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
 
   /** Sync mode: the attempt record, durable before the statement may be sent (group commit). */
   private writeAttemptIfSync(p: PendingStatement): { attemptId: string; written: Promise<void> } | undefined {
-    if (!this.journal || !this.syncMode) return undefined;
+    if (!this.journal || this.delivery === 'async' || (this.delivery === 'auto' && !needsEvidenceFirst(p))) return undefined;
     const attemptId = uuidv7();
-    const written = this.journal.appendDurable({
+    const attempt: QuerytrailEvent = {
       schema: EVENT_SCHEMA,
       event_id: attemptId,
       type: 'db.query.attempt',
@@ -378,8 +382,9 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
       integrity: undefined,
       source: this.source,
       ...statementFields(p),
-    });
-    return { attemptId, written };
+    };
+    this.notify(attempt);
+    return { attemptId, written: this.journal.appendDurable(attempt) };
   }
 
   private currentContext(): AuditContext | undefined {
@@ -402,6 +407,17 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
       source: this.source,
     });
   }
+}
+
+/**
+ * 'auto' delivery: evidence first where an incident would need it — destructive, privileged, dynamic
+ * or unanalysable statements, and anything touching sensitive columns — full speed elsewhere.
+ */
+function needsEvidenceFirst(p: PendingStatement): boolean {
+  const a = p.analysis;
+  if (a.destructive) return true;
+  if (a.kind === 'ddl' || a.kind === 'dcl' || a.kind === 'admin' || a.kind === 'exec' || a.kind === 'unknown') return true;
+  return (p.decision?.sensitivity?.matched.length ?? 0) > 0 || p.decision?.override !== undefined;
 }
 
 /** Creates an auditor. Options are validated here: a bad option throws ConfigError naming its path. */

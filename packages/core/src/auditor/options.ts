@@ -51,7 +51,7 @@ export function validateOptions(options: unknown): AuditorOptions {
     const j = o.journal as Record<string, unknown>;
     if (typeof j !== 'object' || j === null) fail('journal', 'expected { dir: string, ... } or false');
     if (typeof j.dir !== 'string' || j.dir.length === 0) fail('journal.dir', 'expected a directory path');
-    if (j.mode !== undefined && j.mode !== 'async' && j.mode !== 'sync') fail('journal.mode', `unknown mode ${JSON.stringify(j.mode)} (async, sync)`);
+    if (j.mode !== undefined && j.mode !== 'async' && j.mode !== 'sync' && j.mode !== 'auto') fail('journal.mode', `unknown mode ${JSON.stringify(j.mode)} (async, sync, auto)`);
     if (j.lingerMs !== undefined && !(Number.isInteger(j.lingerMs) && (j.lingerMs as number) >= 0)) fail('journal.lingerMs', 'expected a whole number of milliseconds (0 or more)');
     for (const k of ['segmentMaxBytes', 'maxQueuedEvents', 'checkpointEvery', 'checkpointIntervalMs', 'syncTimeoutMs'] as const) {
       if (j[k] !== undefined && !(Number.isInteger(j[k]) && (j[k] as number) > 0)) fail(`journal.${k}`, 'expected a positive integer');

@@ -19,8 +19,10 @@ export interface JournalOptions {
   /**
    * 'async' (default): the query path only enqueues; a writer appends batches off the hot path.
    * 'sync': a db.query.attempt record is fsync'd before each statement is sent (group commit).
+   * 'auto': sync for destructive, privileged, dynamic, unanalysable and sensitive statements; async for
+   * the rest (docs/delivery.md).
    */
-  mode?: 'async' | 'sync';
+  mode?: 'async' | 'sync' | 'auto';
   /** Start a new segment file once the current one reaches this size. Default 64 MiB. */
   segmentMaxBytes?: number;
   /** Bound on events waiting to be written; beyond it events are counted and a sink.gap record says so. Default 100,000. */
