@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { createParamsEncoder, type ParamsEncoder } from '../capture/params.js';
 import { type Analysis, type Analyzer, createAnalyzer, loadAnalyzers, PreparedStatementTracker } from '../analysis/index.js';
+import { unknownResult } from '../analysis/analyze.js';
 import { CatalogRegistry } from './catalogs.js';
 import { applyAnalysis, describe, dialectOf } from '../capture/describe.js';
 import { kRecorded, type PendingStatement, statementFields } from '../capture/pending-statement.js';
@@ -132,9 +133,19 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
   // ---- StatementRecorder ---------------------------------------------------------------------
 
   begin(start: StatementStart): StatementHandle {
+    let described: { analysis: Analysis; provisional: boolean };
+    let analysis: Analysis;
     const text = typeof start.text === 'string' ? start.text : undefined;
-    const described = describe(this.analyzer, text, start.db.system, this.catalogs.get(start.db));
-    const analysis = start.connection ? this.trackPrepared(start.connection, start.db, described.analysis) : described.analysis;
+    try {
+      described = describe(this.analyzer, text, start.db.system, this.catalogs.get(start.db));
+      analysis = start.connection ? this.trackPrepared(start.connection, start.db, described.analysis) : described.analysis;
+    } catch (err) {
+      // A bug of ours must not make a statement vanish from the trail (the driver would send it
+      // unrecorded): record it as unknown, which policy treats as it treats anything unknown.
+      process.emitWarning(`querytrail could not analyse a statement: ${String(err)}`, { code: 'QUERYTRAIL_ANALYSIS' });
+      analysis = unknownResult('internal error while analysing', true, err instanceof Error ? err.message : String(err));
+      described = { analysis, provisional: false };
+    }
     const statement: StatementInfo = { class: 'unknown', command: 'UNKNOWN' };
     applyAnalysis(statement, analysis);
     if (text !== undefined) {

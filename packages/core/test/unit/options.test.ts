@@ -34,3 +34,30 @@ test('errors keep instanceof across copies through a Symbol.for brand', () => {
   assert.ok(foreign instanceof QuerytrailError);
   assert.ok(!(new Error('plain') instanceof QuerytrailError));
 });
+
+test('an internal analysis failure never makes a statement vanish: it is recorded as unknown, and policy treats it so', async () => {
+  const { loadAnalyzers, QueryBlockedError: Blocked } = await import('@querytrail/core');
+  await loadAnalyzers();
+  const events: import('@querytrail/core').QuerytrailEvent[] = [];
+  const warn = process.emitWarning;
+  process.emitWarning = () => undefined;
+  try {
+    const a = createAuditor({ service: { name: 'x' }, journal: false, onEvent: (e) => events.push(e) });
+    (a as unknown as { catalogs: { get(): never } }).catalogs.get = () => {
+      throw new Error('boom');
+    };
+    a.begin({ text: 'SELECT 1', db: { system: 'postgresql', driver: 'pg' } }).succeed();
+    const q = events.find((e) => e.type === 'db.query');
+    assert.equal(q?.statement?.class, 'unknown');
+    assert.equal(q?.statement?.text, 'SELECT 1');
+    const enforcing = createAuditor({ service: { name: 'x' }, journal: false, policy: { version: 1, mode: 'enforce' } });
+    (enforcing as unknown as { catalogs: { get(): never } }).catalogs.get = () => {
+      throw new Error('boom');
+    };
+    assert.throws(() => enforcing.begin({ text: 'SELECT 1', db: { system: 'postgresql', driver: 'pg' } }), Blocked);
+    await a.close();
+    await enforcing.close();
+  } finally {
+    process.emitWarning = warn;
+  }
+});
