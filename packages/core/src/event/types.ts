@@ -163,6 +163,8 @@ export interface QuerytrailEvent {
   attempt_id?: string;
   /** policy.alert: what was alerted (see docs/policy.md). */
   alert?: import('../policy/alerts.js').AlertInfo;
+  /** Set by the journal when a value in the event could not be serialised as JSON and was replaced. */
+  serialization_error?: string;
   /** policy.alert / policy.override: the statement event it is about. */
   statement_event_id?: string;
 }

@@ -9,6 +9,7 @@ import { uuidv7 } from '../event/uuidv7.js';
 import { JournalUnavailableError } from '../errors.js';
 import { type Checkpoint, CHECKPOINT_SCHEMA, checkpointLineHash, signCheckpoint } from './checkpoint.js';
 import { hashLine, ZERO_HASH } from './hash.js';
+import { serializeEvent } from './serialize.js';
 import { MerkleAccumulator } from './merkle.js';
 import { checkpointFileName, listSegments, readLastLine, segmentFileName } from './segment-files.js';
 import { loadSigningKey, type SigningKey, type SigningKeyInput } from './signing-key.js';
@@ -281,7 +282,7 @@ export class Journal {
       }
       this.seq += 1;
       event.integrity = { chain_id: this.chainId, seq: this.seq, prev_hash: this.prevHash };
-      const line = Buffer.from(JSON.stringify(event), 'utf8');
+      const line = Buffer.from(serializeEvent(event), 'utf8');
       const digest = createHash('sha256').update(line).digest();
       this.prevHash = digest.toString('hex');
       if (this.signer) this.merkle.append(digest); // the tree exists for checkpoints only

@@ -116,3 +116,23 @@ test('flush() waits until everything emitted is on disk', async () => {
   await auditor.close(); // idempotent
   assert.equal(readRecords(dir).length, 23);
 });
+
+test('an event carrying values JSON cannot hold (BigInt, a cycle) is still written, and says what was replaced', async () => {
+  const dir = tempDir();
+  const auditor = createAuditor({ service: { name: 'serialize' }, journal: { dir } });
+  const request: Record<string, unknown> = { id: 'r1' };
+  request.self = request;
+  await auditor.runWithContext(
+    { actor: { type: 'human', id: 'u1', session_id: 'x', auth: { method: 'sso', level: 10n } as never }, request: request as never },
+    async () => fakeQuery(auditor, 1),
+  );
+  fakeQuery(auditor, 2);
+  await auditor.close();
+  const records = readRecords(dir);
+  const queries = records.filter((r) => r.rec.type === 'db.query');
+  assert.equal(queries.length, 2, 'no record lost');
+  const first = queries[0]!.rec as QuerytrailEvent & { serialization_error?: string };
+  assert.match(first.serialization_error ?? '', /BigInt|circular/i);
+  assert.equal((first.request as Record<string, unknown>).self, '[circular]');
+  assert.equal(verifyJournal(dir).ok, true);
+});
