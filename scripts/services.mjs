@@ -1,4 +1,4 @@
-// Makes sure the database servers the tests use are up: starts one that is installed but stopped,
+// Makes sure the servers the tests use (PostgreSQL, MariaDB, NATS) are up: starts one that is installed but stopped,
 // and fails with a clear message when one cannot be had.
 import { execSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -45,7 +45,28 @@ const SERVICES = [
     },
     hint: 'install it (apt-get install mariadb-server) with root allowed from 127.0.0.1 without a password',
   },
+  {
+    name: 'NATS (JetStream)',
+    port: 4222,
+    start: () => {
+      if (!existsSync('/usr/sbin/nats-server')) throw new Error('nats-server is not installed (no /usr/sbin/nats-server)');
+      execSync(
+        'start-stop-daemon --start --oknodo --background --exec /usr/sbin/nats-server -- -a 127.0.0.1 -p 4222 -js -sd /var/lib/nats-server -l /var/log/nats-server.log',
+        { stdio: 'inherit' },
+      );
+    },
+    hint: 'install it (apt-get install nats-server) and run it with JetStream: nats-server -a 127.0.0.1 -p 4222 -js',
+  },
 ];
+
+/** Tools the tests start themselves: only checked, with a clear message when missing. */
+function checkTools(problems) {
+  try {
+    execSync('command -v moto_server', { stdio: 'ignore', shell: '/bin/sh' });
+  } catch {
+    problems.push('moto_server (the local AWS emulator the Firehose and S3 sink tests start) is not on PATH. To fix: pip install "moto[server]"');
+  }
+}
 
 export async function ensureServices({ log = console.log } = {}) {
   const problems = [];
@@ -60,6 +81,7 @@ export async function ensureServices({ log = console.log } = {}) {
       problems.push(`${svc.name} (127.0.0.1:${svc.port}) could not be had: ${err.message}. To fix: ${svc.hint}.`);
     }
   }
+  checkTools(problems);
   if (problems.length === 0) await ensureDatabases(problems);
   return problems;
 }

@@ -2,6 +2,9 @@ import type { ContextProvider } from '../context/types.js';
 import type { ParamsOptions } from '../capture/params.js';
 import type { JournalOptions } from '../journal/journal.js';
 import type { QuerytrailEvent } from '../event/types.js';
+import type { BackoffOptions } from '../delivery/backoff.js';
+import { validateSinks } from '../delivery/engine.js';
+import type { Sink } from '../delivery/sink.js';
 import { ConfigError } from '../errors.js';
 import type { CatalogOptions } from './catalogs.js';
 import type { CompiledPolicy, PolicyInput } from '../policy/index.js';
@@ -30,6 +33,10 @@ export interface AuditorOptions {
   closeOnExit?: boolean;
   /** Called for every event as it is emitted (before it is chained). A listener that throws is ignored. */
   onEvent?: (event: QuerytrailEvent) => void;
+  /** Where the journal is shipped (from @querytrail/sinks/...): each reads it through its own cursor. Needs journal.dir. See docs/sinks.md. */
+  sinks?: readonly Sink[];
+  /** Sink delivery tuning. close() waits up to closeTimeoutMs (default 10,000) for sinks to catch up; the rest goes out on the next start. */
+  delivery?: { closeTimeoutMs?: number; pollIntervalMs?: number; backoff?: BackoffOptions; onError?: (error: Error) => void };
 }
 
 function fail(path: string, message: string): never {
@@ -79,6 +86,22 @@ export function validateOptions(options: unknown): AuditorOptions {
   }
   if (o.maxStatementLength !== undefined && !(Number.isInteger(o.maxStatementLength) && (o.maxStatementLength as number) > 0)) {
     fail('maxStatementLength', 'expected a positive integer');
+  }
+  if (o.sinks !== undefined) {
+    validateSinks(o.sinks, 'sinks');
+    if (o.journal === false && (o.sinks as unknown[]).length > 0) fail('sinks', 'sinks read the journal on disk: set journal: { dir } (journal: false keeps events in memory only)');
+  }
+  if (o.delivery !== undefined) {
+    const d = o.delivery as Record<string, unknown>;
+    if (typeof d !== 'object' || d === null) fail('delivery', 'expected { closeTimeoutMs?, pollIntervalMs?, backoff?, onError? }');
+    if (d.closeTimeoutMs !== undefined && !(Number.isInteger(d.closeTimeoutMs) && (d.closeTimeoutMs as number) >= 0)) fail('delivery.closeTimeoutMs', 'expected a whole number of milliseconds');
+    if (d.pollIntervalMs !== undefined && !(Number.isInteger(d.pollIntervalMs) && (d.pollIntervalMs as number) > 0)) fail('delivery.pollIntervalMs', 'expected a positive whole number of milliseconds');
+    if (d.onError !== undefined && typeof d.onError !== 'function') fail('delivery.onError', 'expected a function');
+    const b = d.backoff as Record<string, unknown> | undefined;
+    if (b !== undefined && (typeof b !== 'object' || b === null)) fail('delivery.backoff', 'expected { initialMs?, maxMs? }');
+    for (const k of ['initialMs', 'maxMs'] as const) {
+      if (b?.[k] !== undefined && !(Number.isInteger(b[k]) && (b[k] as number) > 0)) fail(`delivery.backoff.${k}`, 'expected a positive integer');
+    }
   }
   for (const k of ['contextProvider', 'onEvent'] as const) {
     if (o[k] !== undefined && typeof o[k] !== 'function') fail(k, 'expected a function');

@@ -23,7 +23,12 @@ export interface SinkFile {
   readonly chainId: string;
   /** File name inside the journal directory (e.g. qt-<chain>-000001.jsonl). */
   readonly name: string;
+  /**
+   * Where to read it. For a segment, the journal's own file; for 'checkpoints', a private copy of
+   * the checkpoint file's complete lines made for this batch (the live file keeps growing).
+   */
   readonly path: string;
+  /** Size in bytes: the whole file to ship (read exactly this many bytes from path). */
   readonly bytes: number;
 }
 
@@ -38,6 +43,14 @@ export interface SinkWriteResult {
   readonly retryAfterMs?: number;
 }
 
+/**
+ * A write may also throw an error carrying `retryAfterMs` (e.g. a throttling response): the engine
+ * then waits at least that long, and at least its own backoff, before resending the batch.
+ */
+export interface SinkThrottleError extends Error {
+  readonly retryAfterMs?: number;
+}
+
 export interface Sink {
   /** Unique per journal directory: names the sink's cursor file. */
   readonly name: string;
@@ -45,6 +58,8 @@ export interface Sink {
   readonly accepts: 'records' | 'files';
   /** Largest batch the sink wants (records or files). The engine never exceeds it. */
   readonly maxBatch?: number;
+  /** Largest batch in bytes ('records': sum of line bytes + 1 per newline). Default 1 MiB. A single longer line still goes alone. */
+  readonly maxBatchBytes?: number;
   /** Called once before the first write; may refuse to run (throw ConfigError) e.g. a bucket without Object Lock. */
   start?(): Promise<void>;
   /** Throws for a whole-batch failure (retried with backoff and jitter); returns per-entry failures otherwise. */

@@ -1,0 +1,1 @@
+export { fileSink, type FileSinkOptions } from './file-sink.js';

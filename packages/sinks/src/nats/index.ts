@@ -1,0 +1,2 @@
+export { natsSink } from './nats-sink.js';
+export type { NatsSinkOptions, NatsStreamOptions } from './options.js';

@@ -1,0 +1,1 @@
+export { otelLogsSink, type OtelLogsSinkOptions } from './otel-sink.js';

@@ -1,0 +1,1 @@
+export { stdoutSink, type LineStream, type StdoutSinkOptions } from './stdout-sink.js';
