@@ -1,0 +1,2 @@
+export { instrumentKnex } from './instrument.js';
+export type { DriverInstrumenter, KnexLike } from './types.js';

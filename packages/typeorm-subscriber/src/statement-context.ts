@@ -1,0 +1,58 @@
+import { currentContext, type Analysis, type DbInfo, type OrmInfo } from '@querytrail/core';
+import { mainObjects, propertiesOf } from './metadata-index.js';
+import { ORM_NAME } from './scope.js';
+import type { TypeormState } from './state.js';
+
+/**
+ * The orm value of one statement: the operation of the TypeORM call that sent it (scope), the entity
+ * whose table the statement is about (from the SQL, through the entity metadata), and the properties
+ * behind the columns it touches. A statement on no entity table keeps the call's model (START
+ * TRANSACTION inside save(user) is the User save's).
+ */
+export function statementOrm(state: TypeormState, sql: string): OrmInfo {
+  const scope = currentContext()?.orm;
+  const fromScope = scope?.name === ORM_NAME ? scope : undefined;
+  const analysis = analyse(state, sql);
+  let model = fromScope?.model;
+  let properties: Record<string, string> | undefined;
+  if (analysis) {
+    const objects = mainObjects(analysis);
+    const entities = objects.map((o) => state.metadata.entityOf(o));
+    // Prefer the call's own entity when the statement touches it (a find with relations joins others).
+    let index = model === undefined ? -1 : entities.findIndex((e) => e?.name === model);
+    if (index < 0) index = entities.findIndex((e) => e !== undefined);
+    const entity = index >= 0 ? entities[index] : undefined;
+    if (entity) {
+      model = entity.name;
+      properties = propertiesOf(
+        entity,
+        objects.filter((_, i) => entities[i] === entity),
+      );
+    }
+  }
+  const operation = fromScope?.operation ?? (analysis ? rawOperation(analysis) : undefined);
+  return {
+    name: ORM_NAME,
+    ...(model === undefined ? {} : { model }),
+    ...(operation === undefined ? {} : { operation }),
+    ...(properties === undefined ? {} : { properties }),
+  };
+}
+
+/** A statement sent outside any TypeORM call we know (query runner, driver internals): `query`. */
+function rawOperation(_analysis: Analysis): string {
+  return 'query';
+}
+
+function analyse(state: TypeormState, sql: string): Analysis | undefined {
+  try {
+    return state.auditor.analyze(sql, state.analysisDb);
+  } catch {
+    return undefined; // context is a nicety: never fail a query over it
+  }
+}
+
+export function analysisDbOf(type: string): DbInfo {
+  if (type === 'postgres') return { system: 'postgresql', driver: 'pg' };
+  return { system: type === 'mariadb' ? 'mariadb' : 'mysql', driver: 'mysql2' };
+}
