@@ -1,47 +1,119 @@
 /**
- * Journal alone: appends pre-built db.query events (the shape the pg wrapper emits for the W1 point
- * select) to a Journal on a fresh directory and awaits flush. Prints one JSON line:
- * { events, wallMs, eventsPerSecond, cpuUs, records }.
- *   node --import tsx bench/journal.bench.ts 50000
+ * Journal alone, in one of two modes. Prints one JSON line:
+ * { mode, events, wallMs, eventsPerSecond, cpuUs, records }.
+ *   node --import tsx bench/journal.bench.ts 50000 [records|events]
  *
- * Events are appended in chunks of 1,000 with a turn of the event loop in between, as a busy
- * application would produce them (one synchronous loop of 100,000 appends would only measure the
- * queue bound, maxQueuedEvents).
+ * - records (the target): what the query path hands the journal. W1-shaped statements are begun on an
+ *   auditor before the clock starts (analysis, context, parameter HMAC: query-path work), then finished
+ *   in the measured loop: each finish hands its compact record to the journal, whose writer builds the
+ *   line from cached pieces, hashes and writes it. Measured: finishing + the whole writer.
+ * - events: pre-built db.query event objects (about 1.3 KB of JSON each) appended to a bare Journal:
+ *   the generic path (JSON.stringify per event) that lifecycle, alert and application events take.
+ *
+ * Each chunk of 1,000 is prepared just before it is handed over, and the preparation is not measured.
+ * Appends come in chunks of 1,000 with a turn of the event loop in between, as a busy application
+ * would produce them (one synchronous loop of 100,000 appends would only measure the queue bound).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as turn } from 'node:timers/promises';
-import { Journal } from '@querytrail/core';
+import { createAuditor, Journal, type StatementHandle } from '@querytrail/core';
 import { sampleEvent as event, sampleSource } from './sample-event.js';
+import { POINT_SELECT_SQL } from './shared.js';
 
 const count = Number(process.argv[2] ?? 50_000);
+const mode = process.argv[3] === 'events' ? 'events' : 'records';
 const CHUNK = 1000;
 
-const source = sampleSource();
+interface Target {
+  /** Untimed preparation of item i. */
+  prepare(i: number): void;
+  /** Timed: hands item i to the journal. */
+  hand(i: number): void;
+  flush(): Promise<void>;
+  lastSeq(): number;
+  close(): Promise<void>;
+}
+
+async function recordsTarget(dir: string): Promise<Target> {
+  const auditor = createAuditor({ service: { name: 'querytrail-bench', env: 'bench' }, journal: { dir }, catalog: { mode: false } });
+  await auditor.ready();
+  const db = Object.freeze({
+    system: 'postgresql' as const,
+    namespace: 'test',
+    user: 'postgres',
+    server: Object.freeze({ address: '127.0.0.1', port: 5432 }),
+    driver: 'pg',
+    connection_id: '4242',
+  });
+  const connection = {};
+  const handles: (StatementHandle | undefined)[] = new Array(count);
+  const context = { actor: { type: 'human' as const, id: 'u42', name: 'Ada', roles: ['support'] }, request: { id: 'req-1', method: 'GET', route: '/accounts/:id' } };
+  return {
+    prepare(i) {
+      handles[i] = auditor.runWithContext(context, () => auditor.begin({ text: POINT_SELECT_SQL.postgres, params: [(i % 10_000) + 1], db, connection }));
+    },
+    hand(i) {
+      handles[i]!.succeed({ rowsReturned: 1 });
+      handles[i] = undefined;
+    },
+    flush: () => auditor.flush(),
+    lastSeq: () => auditor.journal!.lastSeq,
+    close: () => auditor.close(),
+  };
+}
+
+function eventsTarget(dir: string): Target {
+  const source = sampleSource();
+  const journal = new Journal({ dir }, source);
+  const events: (ReturnType<typeof event> | undefined)[] = new Array(count);
+  return {
+    prepare(i) {
+      events[i] = event(i, source);
+    },
+    hand(i) {
+      journal.append(events[i]!);
+      events[i] = undefined;
+    },
+    flush: () => journal.flush(),
+    lastSeq: () => journal.lastSeq,
+    close: () => journal.close(),
+  };
+}
 
 const dir = mkdtempSync(join(process.env.BENCH_JOURNAL_DIR ?? tmpdir(), 'qt-bench-journal-'));
 try {
-  const events = Array.from({ length: count }, (_, i) => event(i, source));
-  const journal = new Journal({ dir }, source);
-  await journal.flush(); // the genesis record, outside the measurement
-  const before = journal.lastSeq;
+  const target = mode === 'records' ? await recordsTarget(dir) : eventsTarget(dir);
+  await target.flush(); // the genesis record (and sdk.start), outside the measurement
+  const before = target.lastSeq();
   if (global.gc) global.gc();
+  // Each chunk is prepared just before it is handed over (so the heap holds about one chunk, as in an
+  // application), and the preparation's time is taken out: it is synchronous, so no journal work
+  // runs during it.
+  let prepWallMs = 0;
+  let prepCpuUs = 0;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (let i = 0; i < count; i += CHUNK) {
     const end = Math.min(count, i + CHUNK);
-    for (let k = i; k < end; k++) journal.append(events[k]!);
+    const p0 = performance.now();
+    const pc = process.cpuUsage();
+    for (let k = i; k < end; k++) target.prepare(k);
+    const pcd = process.cpuUsage(pc);
+    prepCpuUs += pcd.user + pcd.system;
+    prepWallMs += performance.now() - p0;
+    for (let k = i; k < end; k++) target.hand(k);
     await turn();
   }
-  await journal.flush();
-  const wallMs = performance.now() - t0;
+  await target.flush();
+  const wallMs = performance.now() - t0 - prepWallMs;
   const cpu = process.cpuUsage(cpu0);
-  const records = journal.lastSeq - before;
-  await journal.close();
+  const records = target.lastSeq() - before;
+  await target.close();
   process.stdout.write(
-    `${JSON.stringify({ events: count, records, wallMs, eventsPerSecond: (count / wallMs) * 1000, cpuUs: cpu.user + cpu.system })}\n`,
+    `${JSON.stringify({ mode, events: count, records, wallMs, eventsPerSecond: (count / wallMs) * 1000, cpuUs: cpu.user + cpu.system - prepCpuUs })}\n`,
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ['src/index.ts', 'src/pg.ts', 'src/mysql2.ts'],
+  entry: ['src/index.ts', 'src/pg.ts', 'src/mysql2.ts', 'src/mariadb.ts'],
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,

@@ -42,6 +42,7 @@ export {
 } from './analysis/index.js';
 export { instrumentPg } from './drivers/pg/instrument.js';
 export { instrumentMysql2 } from './drivers/mysql2/instrument.js';
+export { instrumentMariadb } from './drivers/mariadb/instrument.js';
 export {
   blockedError,
   BulkReadTracker,
@@ -61,3 +62,6 @@ export {
   type PolicyMode,
 } from './policy/index.js';
 export type { CatalogOptions } from './auditor/catalogs.js';
+export { createDelivery, validateSinks, type Delivery, type DeliveryOptions } from './delivery/engine.js';
+export type { BackoffOptions } from './delivery/backoff.js';
+export type { Sink, SinkBatch, SinkFile, SinkRecord, SinkThrottleError, SinkWriteResult } from './delivery/sink.js';

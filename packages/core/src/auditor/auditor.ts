@@ -4,11 +4,13 @@ import { createParamsEncoder, type ParamsEncoder } from '../capture/params.js';
 import { type Analysis, type Analyzer, createAnalyzer, loadAnalyzers, PreparedStatementTracker } from '../analysis/index.js';
 import { unknownResult } from '../analysis/analyze.js';
 import { CatalogRegistry } from './catalogs.js';
-import { applyAnalysis, describe, dialectOf } from '../capture/describe.js';
+import { applyAnalysis, describe, dialectOf, statementInfo } from '../capture/describe.js';
 import { kRecorded, type PendingStatement, statementFields } from '../capture/pending-statement.js';
 import { type AlertInfo, blockedError, type BulkStatementCounter, type CompiledPolicy, definePolicy } from '../policy/index.js';
 import type { CaptureRuntime } from '../capture/runtime.js';
 import { StatementCapture } from '../capture/statement-capture.js';
+import { AttemptRecord } from '../capture/attempt-record.js';
+import type { JournalRecord } from '../journal/record.js';
 import type { StatementHandle, StatementRecorder, StatementStart } from '../capture/types.js';
 import { type ContextResolver, expressMiddleware, fastifyPlugin, type HttpRequestLike } from '../context/http.js';
 import { contextStore, runWithContext } from '../context/store.js';
@@ -21,7 +23,9 @@ import { EVENT_SCHEMA } from '../event/types.js';
 import { uuidv7 } from '../event/uuidv7.js';
 import { SDK_VERSION } from '../event/version.js';
 import { Journal } from '../journal/journal.js';
+import { createDelivery, type Delivery } from '../delivery/engine.js';
 import { instrumentMysql2 } from '../drivers/mysql2/instrument.js';
+import { instrumentMariadb } from '../drivers/mariadb/instrument.js';
 import { instrumentPg } from '../drivers/pg/instrument.js';
 import { type AuditorOptions, validateOptions } from './options.js';
 
@@ -50,6 +54,10 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
   /** PREPARE name → body, per connection: EXECUTE name is judged by what it runs. */
   private readonly prepared = new WeakMap<object, PreparedStatementTracker>();
   private closing: Promise<void> | undefined;
+  /** Ships the journal to options.sinks (docs/sinks.md); undefined without sinks. */
+  readonly sinkDelivery: Delivery | undefined;
+  private readonly sinksStarted: Promise<void> | undefined;
+  private readonly sinkCloseTimeoutMs: number;
   [kStatementGate]: StatementGate | undefined;
 
   constructor(rawOptions: AuditorOptions) {
@@ -91,6 +99,23 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
     if (options.onEvent) this.listeners.add(options.onEvent);
     this.journal = options.journal === false ? undefined : new Journal(options.journal, this.source);
     this.delivery = options.journal === false ? 'async' : (options.journal.mode ?? 'async');
+    this.sinkCloseTimeoutMs = options.delivery?.closeTimeoutMs ?? 10_000;
+    if (this.journal && options.sinks && options.sinks.length > 0) {
+      // After the journal exists: its new chain seals the previous one, whose last files can then ship.
+      const d = options.delivery;
+      this.sinkDelivery = createDelivery({
+        dir: this.journal.dir,
+        sinks: options.sinks,
+        ...(d?.pollIntervalMs === undefined ? {} : { pollIntervalMs: d.pollIntervalMs }),
+        ...(d?.backoff === undefined ? {} : { backoff: d.backoff }),
+        ...(d?.onError === undefined ? {} : { onError: d.onError }),
+      });
+      this.sinksStarted = this.sinkDelivery.start();
+      // Not awaited by anyone yet: a sink that refuses to start is reported, and sinksReady() rejects with it.
+      this.sinksStarted.catch((err: unknown) =>
+        process.emitWarning(`querytrail sinks: ${err instanceof Error ? err.message : String(err)}`, { code: 'QUERYTRAIL_SINK' }),
+      );
+    }
     this.emitLifecycle('sdk.start');
     if (this.journal && options.closeOnExit !== false) {
       // A process that ends without close() still gets sdk.stop, a flushed journal and a final checkpoint.
@@ -130,7 +155,17 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
     return instrumentMysql2(this, poolOrConnection);
   }
 
+  /** Instruments a mariadb (promise API) Pool or Connection in place and returns the same object. */
+  instrumentMariadb<T extends object>(poolOrConnection: T): T {
+    return instrumentMariadb(this, poolOrConnection);
+  }
+
   // ---- StatementRecorder ---------------------------------------------------------------------
+
+  /** Sync or auto delivery: pools begin statements before checkout (capture/types.ts). */
+  get evidenceFirst(): boolean {
+    return this.journal !== undefined && this.delivery !== 'async';
+  }
 
   begin(start: StatementStart): StatementHandle {
     let described: { analysis: Analysis; provisional: boolean };
@@ -146,17 +181,7 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
       analysis = unknownResult('internal error while analysing', true, err instanceof Error ? err.message : String(err));
       described = { analysis, provisional: false };
     }
-    const statement: StatementInfo = { class: 'unknown', command: 'UNKNOWN' };
-    applyAnalysis(statement, analysis);
-    if (text !== undefined) {
-      if (text.length > this.maxText) {
-        statement.text = text.slice(0, this.maxText);
-        statement.truncated = true;
-      } else {
-        statement.text = text;
-      }
-    }
-    if (start.preparedName !== undefined) statement.prepared_name = start.preparedName;
+    const statement = statementInfo(analysis, text, this.maxText, start.preparedName);
     const pending: PendingStatement = { start, context: this.currentContext(), trace: activeTrace(), statement, analysis, decision: undefined };
 
     if (described.provisional && (this.policy || this.delivery !== 'async')) {
@@ -170,7 +195,7 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
         attemptId = durable?.attemptId;
         return durable?.written;
       });
-      return new StatementCapture(this, pending, { provisional: false, ready, attemptId: () => attemptId, bulk: () => this.bulkCounter(pending) });
+      return new StatementCapture(this, pending, { provisional: false, ready, attemptId: () => attemptId, bulk: this.bulkOf });
     }
 
     this.admit(pending);
@@ -178,8 +203,8 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
     return new StatementCapture(this, pending, {
       provisional: described.provisional,
       ready: durable?.written,
-      attemptId: () => durable?.attemptId,
-      bulk: () => this.bulkCounter(pending),
+      attemptId: durable?.attemptId,
+      bulk: this.bulkOf,
     });
   }
 
@@ -225,6 +250,9 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
     const params = sensitive && this.paramsMode === 'raw' ? this.hashParams(p.start.params) : this.encodeParams(p.start.params);
     if (params) p.statement.params = params;
   }
+
+  /** Shared by every capture (no closure per statement); undefined without a policy. */
+  private readonly bulkOf: ((p: PendingStatement) => BulkStatementCounter | undefined) | undefined = (p) => this.bulkCounter(p);
 
   private bulkCounter(p: PendingStatement): BulkStatementCounter | undefined {
     const d = p.decision;
@@ -289,6 +317,12 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
     this.journal?.append(event);
   }
 
+  /** Hot path: the journal builds the record's line itself; the event object exists only for listeners. */
+  emitRecord(record: JournalRecord): void {
+    if (this.listeners.size > 0) this.notify(record.toEvent());
+    this.journal?.append(record);
+  }
+
   private notify(event: QuerytrailEvent): void {
     for (const l of this.listeners) {
       try {
@@ -307,6 +341,8 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
 
   /** Waits until everything emitted so far is in the journal. */
   async flush(): Promise<void> {
+    // Statements sent before the parsers loaded are emitted once they have: those count as "so far".
+    await this.analyzersLoaded;
     await this.journal?.flush();
   }
 
@@ -321,8 +357,20 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
       await this.policy?.alerts.idle();
       this.emitLifecycle('sdk.stop');
       await this.journal?.close();
+      if (this.sinkDelivery) {
+        // The journal is closed first, so its final checkpoint and last segment are delivered too.
+        // Whatever is not delivered in time stays on disk and goes out from the cursor on the next start.
+        this.sinkDelivery.journalClosed();
+        await this.sinkDelivery.drain(this.sinkCloseTimeoutMs);
+        await this.sinkDelivery.close(Math.min(1000, this.sinkCloseTimeoutMs));
+      }
     })();
     return this.closing;
+  }
+
+  /** Resolves once every sink has started; rejects with a sink's start error (e.g. ConfigError: an S3 bucket without Object Lock). */
+  sinksReady(): Promise<void> {
+    return this.sinksStarted ?? Promise.resolve();
   }
 
   /** Resolves when the SQL parsers are loaded: from then on every statement is analysed when it is sent. */
@@ -384,28 +432,26 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
   /** Sync mode: the attempt record, durable before the statement may be sent (group commit). */
   private writeAttemptIfSync(p: PendingStatement): { attemptId: string; written: Promise<void> } | undefined {
     if (!this.journal || this.delivery === 'async' || (this.delivery === 'auto' && !needsEvidenceFirst(p))) return undefined;
-    const attemptId = uuidv7();
-    const attempt: QuerytrailEvent = {
-      schema: EVENT_SCHEMA,
-      event_id: attemptId,
-      type: 'db.query.attempt',
-      time: formatMicros(nowMicros()),
-      integrity: undefined,
-      source: this.source,
-      ...statementFields(p),
-    };
-    this.notify(attempt);
-    return { attemptId, written: this.journal.appendDurable(attempt) };
+    const attempt = new AttemptRecord(this.source, p);
+    if (this.listeners.size > 0) this.notify(attempt.toEvent());
+    return { attemptId: attempt.eventId, written: this.journal.appendDurable(attempt) };
   }
 
+  /**
+   * The stored context, completed by the contextProvider when it names no actor: an ORM plugin that
+   * only adds `orm` must not hide the actor a cls-hooked app keeps elsewhere.
+   */
   private currentContext(): AuditContext | undefined {
     const stored = contextStore.getStore();
-    if (stored || !this.contextProvider) return stored;
+    if (!this.contextProvider || stored?.actor) return stored;
+    let provided: AuditContext | undefined;
     try {
-      return this.contextProvider();
+      provided = this.contextProvider();
     } catch {
-      return undefined;
+      return stored;
     }
+    if (!provided) return stored;
+    return stored ? { ...provided, ...stored } : provided;
   }
 
   private emitLifecycle(type: EventType): void {

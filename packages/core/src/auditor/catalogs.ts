@@ -1,8 +1,12 @@
 import { type Catalog, type CatalogInput, CatalogSource, createCatalog, type QueryFn } from '../analysis/index.js';
 import type { Analysis } from '../analysis/index.js';
-import { runWithContext } from '../context/store.js';
+import { contextStore } from '../context/store.js';
+import type { AuditContext } from '../context/types.js';
 import type { DbInfo } from '../event/types.js';
 import { dialectOf } from '../capture/describe.js';
+
+/** Introspection queries are querytrail's own: a fresh context, never merged into the caller's. */
+const SYSTEM_CONTEXT: AuditContext = Object.freeze({ actor: Object.freeze({ type: 'system', id: 'querytrail' }), source: 'querytrail' });
 
 /**
  * What querytrail knows of each database's tables and columns, so that `SELECT *` and `t.*` resolve
@@ -88,7 +92,8 @@ export class CatalogRegistry {
 
   private refreshOne(e: Entry): Promise<void> {
     // Introspection queries are captured like any other statement, as querytrail's own.
-    return runWithContext({ actor: { type: 'system', id: 'querytrail' }, source: 'querytrail' }, () => e.source!.refresh()).then(
+    // A fresh context, not merged into the caller's: the app's actor or ORM model must not leak onto them.
+    return contextStore.run(SYSTEM_CONTEXT, () => e.source!.refresh()).then(
       () => undefined,
       (err: unknown) => this.onError(err),
     );

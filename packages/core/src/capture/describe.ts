@@ -13,15 +13,78 @@ export interface Description {
   provisional: boolean;
 }
 
+interface Memo {
+  analyzer: Analyzer;
+  system: DbSystem;
+  catalog: Catalog | undefined;
+  version: number | undefined;
+  description: Description;
+}
+
+/**
+ * Repeated statements (the same few texts, over and over) skip even the analyzer's cache lookup, which
+ * builds an options object and a context key per call. Keyed by the text; valid for the same
+ * analyzer, database system and catalog (object and version). Bounded: cleared when full.
+ */
+const memo = new Map<string, Memo>();
+const MEMO_MAX = 512;
+
 export function describe(analyzer: Analyzer, text: string | undefined, system: DbSystem, catalog?: Catalog): Description {
+  if (text !== undefined) {
+    const m = memo.get(text);
+    if (m !== undefined && m.analyzer === analyzer && m.system === system && m.catalog === catalog && m.version === catalog?.version) {
+      return m.description;
+    }
+  }
   const analysis = analyzer.analyze(text, { dialect: dialects[system], catalog });
-  return { analysis, provisional: analysis.reasons.includes('parser not loaded') };
+  const description = { analysis, provisional: analysis.reasons.includes('parser not loaded') };
+  if (text !== undefined && !description.provisional) {
+    if (memo.size >= MEMO_MAX) memo.clear();
+    memo.set(text, { analyzer, system, catalog, version: catalog?.version, description });
+  }
+  return description;
+}
+
+/** `commands.join('; ')` per analysis (analyses are shared by the cache; the string need not be rebuilt). */
+const commandText = new WeakMap<Analysis, string>();
+
+function commandOf(analysis: Analysis): string {
+  const n = analysis.commands.length;
+  if (n === 0) return 'UNKNOWN';
+  if (n === 1) return analysis.commands[0]!;
+  let c = commandText.get(analysis);
+  if (c === undefined) {
+    c = analysis.commands.join('; ');
+    commandText.set(analysis, c);
+  }
+  return c;
+}
+
+/**
+ * A new statement's fields, in the order the event has always had: class, command, destructive,
+ * fingerprint, summary, text, truncated, prepared_name (params are added by the auditor). Absent
+ * fields are left out, not set to undefined (listeners and the schema see the same object as ever).
+ */
+export function statementInfo(analysis: Analysis, text: string | undefined, maxText: number, preparedName: string | undefined): StatementInfo {
+  const s: StatementInfo = { class: analysis.kind, command: commandOf(analysis), destructive: analysis.destructive };
+  if (analysis.fingerprint) s.fingerprint = analysis.fingerprint;
+  if (analysis.summary) s.summary = analysis.summary;
+  if (text !== undefined) {
+    if (text.length > maxText) {
+      s.text = text.slice(0, maxText);
+      s.truncated = true;
+    } else {
+      s.text = text;
+    }
+  }
+  if (preparedName !== undefined) s.prepared_name = preparedName;
+  return s;
 }
 
 /** Copies the analysis into the event's statement fields (class, command, fingerprint, summary, destructive). */
 export function applyAnalysis(statement: StatementInfo, analysis: Analysis): void {
   statement.class = analysis.kind;
-  statement.command = analysis.commands.length > 0 ? analysis.commands.join('; ') : 'UNKNOWN';
+  statement.command = commandOf(analysis);
   statement.destructive = analysis.destructive;
   if (analysis.fingerprint) statement.fingerprint = analysis.fingerprint;
   else delete statement.fingerprint;

@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { ParamsMode, StatementInfo } from '../event/types.js';
+import { sha256Base64url, sha256Latin1 } from '../journal/hash.js';
 
 export interface ParamsOptions {
   /** Default 'hashed': HMAC-SHA256 with `hmacKey`, so equal values correlate without being revealed. */
@@ -40,17 +41,54 @@ function rawValue(value: unknown, max: number): unknown {
  * padded key are kept and copied per value (Hash#copy), which saves creating an Hmac per value.
  */
 export function hmacSha256(key: string | Uint8Array): (data: string | Uint8Array) => Buffer {
+  const { inner, outer } = padKey(key);
+  const innerHash: Hash = createHash('sha256').update(inner);
+  const outerHash: Hash = createHash('sha256').update(outer);
+  return (data) => outerHash.copy().update(innerHash.copy().update(data).digest()).digest();
+}
+
+function padKey(key: string | Uint8Array): { inner: Buffer; outer: Buffer } {
   let k = typeof key === 'string' ? Buffer.from(key, 'utf8') : Buffer.from(key);
   if (k.length > 64) k = createHash('sha256').update(k).digest();
-  const ipad = Buffer.alloc(64, 0x36);
-  const opad = Buffer.alloc(64, 0x5c);
+  const inner = Buffer.alloc(64, 0x36);
+  const outer = Buffer.alloc(64, 0x5c);
   for (let i = 0; i < k.length; i++) {
-    ipad[i]! ^= k[i]!;
-    opad[i]! ^= k[i]!;
+    inner[i]! ^= k[i]!;
+    outer[i]! ^= k[i]!;
   }
-  const inner: Hash = createHash('sha256').update(ipad);
-  const outer: Hash = createHash('sha256').update(opad);
-  return (data) => outer.copy().update(inner.copy().update(data).digest()).digest();
+  return { inner, outer };
+}
+
+/** Values up to this many UTF-8 bytes are hashed from a reused buffer (the common case). */
+const SCRATCH_VALUE_BYTES = 4096;
+
+/**
+ * The `hmac:<base64url>` text of one value, the same bytes as createHmac('sha256', key): two one-shot
+ * SHA-256 calls (crypto.hash) over reused buffers that already hold the padded key, so a short value
+ * costs no Hash object, no copy of the key state and no intermediate Buffer. Longer values and Node
+ * versions without crypto.hash take the Hash#copy path.
+ */
+export function hmacText(key: string | Uint8Array): (data: string | Uint8Array) => string {
+  const { inner, outer } = padKey(key);
+  const slow = hmacSha256(key);
+  const innerBuf = Buffer.allocUnsafe(64 + SCRATCH_VALUE_BYTES);
+  inner.copy(innerBuf, 0);
+  const outerBuf = Buffer.allocUnsafe(64 + 32);
+  outer.copy(outerBuf, 0);
+  return (data) => {
+    if (typeof data === 'string' ? data.length * 3 > SCRATCH_VALUE_BYTES : data.byteLength > SCRATCH_VALUE_BYTES) {
+      return `hmac:${slow(data).toString('base64url')}`;
+    }
+    let n: number;
+    if (typeof data === 'string') {
+      n = innerBuf.write(data, 64, 'utf8');
+    } else {
+      innerBuf.set(data, 64);
+      n = data.byteLength;
+    }
+    outerBuf.write(sha256Latin1(innerBuf.subarray(0, 64 + n)), 64, 'latin1');
+    return `hmac:${sha256Base64url(outerBuf)}`;
+  };
 }
 
 /** Compiled once from configuration; the query path only calls the returned function. */
@@ -70,14 +108,14 @@ export function createParamsEncoder(options: ParamsOptions | undefined, fallback
           ? { mode, count: values.length, values: values.map((v) => rawValue(v, maxRaw)) }
           : undefined;
     case 'hashed': {
-      const mac = hmacSha256(key);
+      const mac = hmacText(key);
       return (values) => {
         if (!values || values.length === 0) return undefined;
         const out: unknown[] = new Array(values.length);
         for (let i = 0; i < values.length; i++) {
           const v = values[i];
           // null stays null: that a value was absent is rarely sensitive and is often what an investigation needs.
-          out[i] = v === null || v === undefined ? null : `hmac:${mac(bytesOf(v)).toString('base64url')}`;
+          out[i] = v === null || v === undefined ? null : mac(bytesOf(v));
         }
         return { mode, count: values.length, values: out };
       };

@@ -7,7 +7,8 @@ import type { StatementStart } from './types.js';
 
 /** Everything known about a statement when it is handed to the driver: shared by all its events. */
 export interface PendingStatement {
-  readonly start: StatementStart;
+  /** Replaced (not mutated) when a pool-begun statement gets its connection. */
+  start: StatementStart;
   readonly context: AuditContext | undefined;
   readonly trace: TraceInfo | undefined;
   readonly statement: StatementInfo;
@@ -34,7 +35,7 @@ export function statementFields(p: PendingStatement): Partial<QuerytrailEvent> {
 }
 
 /** A plain allow with nothing to say is not repeated on every event. */
-function recordable(d: Decision): boolean {
+export function recordable(d: Decision): boolean {
   const p = d.decision;
   return p.decision !== 'allow' || p.window !== undefined || p.approval !== undefined || p.rule_id !== undefined;
 }

@@ -5,6 +5,8 @@ import type { DbInfo, QuerytrailEvent, SourceInfo } from '../event/types.js';
 export interface CaptureRuntime {
   readonly source: SourceInfo;
   emit(event: QuerytrailEvent): void;
+  /** Emits a record the journal serialises itself (listeners get `record.toEvent()`). */
+  emitRecord(record: import('../journal/record.js').JournalRecord): void;
   /** Analyses a text whose analysis was provisional at begin (parsers still loading). */
   analyze(text: string | undefined, db: DbInfo): Analysis;
   /** A statement succeeded: DDL refreshes the catalog. */

@@ -1,11 +1,13 @@
 import { formatMicros, nowMicros } from '../event/clock.js';
-import type { QuerytrailEvent } from '../event/types.js';
+import type { DbInfo, IntegrityInfo, QuerytrailEvent, ResultInfo } from '../event/types.js';
+import type { JournalRecord } from '../journal/record.js';
 import { EVENT_SCHEMA } from '../event/types.js';
 import { uuidv7 } from '../event/uuidv7.js';
 import type { BulkStatementCounter } from '../policy/index.js';
 import { applyAnalysis } from './describe.js';
 import { isRecorded, type PendingStatement, statementFields } from './pending-statement.js';
 import type { CaptureRuntime } from './runtime.js';
+import { statementLine } from './statement-line.js';
 import type { StatementHandle, StatementOutcome } from './types.js';
 
 function errorMessage(error: unknown): string {
@@ -30,30 +32,54 @@ export interface CaptureOptions {
    * decision on a statement begun before the parsers loaded. A rejection means: never sent.
    */
   ready?: Promise<void> | undefined;
-  /** Sync mode: the event_id of the db.query.attempt record. */
-  attemptId?: () => string | undefined;
-  /** Counts rows read from sensitive objects (bulk-read policy). */
-  bulk?: () => BulkStatementCounter | undefined;
+  /** Sync mode: the event_id of the db.query.attempt record (a function when it is decided later). */
+  attemptId?: string | (() => string | undefined) | undefined;
+  /** Counts rows read from sensitive objects (bulk-read policy); shared by all captures of an auditor. */
+  bulk?: ((pending: PendingStatement) => BulkStatementCounter | undefined) | undefined;
 }
 
-/** One statement between begin and its outcome; turns into exactly one db.query event. */
-export class StatementCapture implements StatementHandle {
-  readonly ready: Promise<void> | undefined;
-  private readonly startMicros: number;
-  private readonly eventId = uuidv7();
-  private rows = 0;
-  private done = false;
+/**
+ * One statement between begin and its outcome; turns into exactly one db.query event. The capture is
+ * itself the journal record of that event: the writer asks it for its line (statement-line.ts), and
+ * the event object is only built when a listener wants it.
+ */
+export class StatementCapture implements StatementHandle, JournalRecord {
+  // One of these per statement: fields are `declare`d and assigned in the constructor (class field
+  // initialisers define each property through a separate initialiser, which showed in profiles).
+  declare readonly type: 'db.query';
+  declare readonly ready: Promise<void> | undefined;
+  declare private readonly runtime: CaptureRuntime;
+  declare private readonly pending: PendingStatement;
+  declare private readonly options: CaptureOptions;
+  declare private readonly startMicros: number;
+  declare private readonly eventId: string;
+  declare private rows: number;
+  declare private done: boolean;
+  declare private endMicros: number;
+  declare private result: ResultInfo | undefined;
+  declare private event: QuerytrailEvent | undefined;
 
-  constructor(
-    private readonly runtime: CaptureRuntime,
-    private readonly pending: PendingStatement,
-    private readonly options: CaptureOptions,
-  ) {
+  constructor(runtime: CaptureRuntime, pending: PendingStatement, options: CaptureOptions) {
+    this.type = 'db.query';
+    this.runtime = runtime;
+    this.pending = pending;
+    this.options = options;
     this.startMicros = nowMicros();
+    this.eventId = uuidv7();
+    this.rows = 0;
+    this.done = false;
+    this.endMicros = 0;
+    this.result = undefined;
+    this.event = undefined;
     this.ready = options.ready;
     // If the statement may not be sent (journal unavailable, or a deferred policy block), record it here,
     // whatever the driver does with the rejection.
     this.ready?.catch((error: unknown) => this.refuse(error));
+  }
+
+  adoptConnection(db: DbInfo, connection: object): void {
+    if (this.done) return;
+    this.pending.start = { ...this.pending.start, db, connection };
   }
 
   addRows(count: number): void {
@@ -86,8 +112,13 @@ export class StatementCapture implements StatementHandle {
     this.finish(result);
   }
 
+  private attemptId(): string | undefined {
+    const a = this.options.attemptId;
+    return typeof a === 'function' ? a() : a;
+  }
+
   private countSensitiveRows(n: number): void {
-    const counter = this.options.bulk?.();
+    const counter = this.options.bulk?.(this.pending);
     if (!counter) return;
     const alerts = counter.add(n);
     if (alerts.length > 0) this.runtime.alert(this.pending, alerts, this.eventId);
@@ -115,8 +146,32 @@ export class StatementCapture implements StatementHandle {
       p.analysis = this.runtime.analyze(p.start.text, p.start.db);
       applyAnalysis(p.statement, p.analysis);
     }
-    const attemptId = this.options.attemptId?.();
-    const event: QuerytrailEvent = {
+    this.result = result;
+    this.endMicros = end;
+    this.runtime.emitRecord(this);
+  }
+
+  line(integrity: IntegrityInfo): string {
+    if (this.event !== undefined) this.event.integrity = integrity;
+    const time = formatMicros(this.endMicros);
+    return statementLine(
+      'db.query',
+      this.eventId,
+      { time, start: formatMicros(this.startMicros), durationUs: this.endMicros - this.startMicros },
+      integrity,
+      this.runtime.source,
+      this.pending,
+      this.pending.start.db,
+      this.result,
+      this.attemptId(),
+    );
+  }
+
+  toEvent(): QuerytrailEvent {
+    if (this.event !== undefined) return this.event;
+    const end = this.endMicros;
+    const attemptId = this.attemptId();
+    this.event = {
       schema: EVENT_SCHEMA,
       event_id: this.eventId,
       type: 'db.query',
@@ -126,10 +181,10 @@ export class StatementCapture implements StatementHandle {
       duration_us: end - this.startMicros,
       integrity: undefined,
       source: this.runtime.source,
-      ...statementFields(p),
-      result,
+      ...statementFields(this.pending),
+      result: this.result!,
       ...(attemptId === undefined ? {} : { attempt_id: attemptId }),
     };
-    this.runtime.emit(event);
+    return this.event;
   }
 }

@@ -37,9 +37,20 @@ export interface StatementHandle {
   succeed(outcome?: StatementOutcome): void;
   /** `code`: SQLSTATE for PostgreSQL, errno for MySQL/MariaDB. */
   fail(error: unknown, code?: string | undefined): void;
+  /**
+   * A statement begun by a pool before it had a connection (see StatementRecorder.evidenceFirst) now
+   * has one: its db.query record names that connection (the attempt keeps what was known at begin).
+   */
+  adoptConnection?(db: DbInfo, connection: object): void;
 }
 
 export interface StatementRecorder {
+  /**
+   * True when statements may have to wait for a durable attempt record (sync or auto delivery). A
+   * pool wrapper then begins a pool-level statement before checking out a connection, so that no
+   * connection sits idle while the journal syncs to disk; the statement is sent once both are ready.
+   */
+  readonly evidenceFirst?: boolean;
   /**
    * Call synchronously at the call site, before sending. Throws a QuerytrailError (for example
    * QueryBlockedError) when the statement must not be sent: deliver that error through the driver's

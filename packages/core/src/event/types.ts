@@ -58,6 +58,25 @@ export interface OrmInfo {
   name: string;
   model?: string;
   operation?: string;
+  /**
+   * TypeORM: the model's properties behind the columns this statement touches, property path →
+   * column name (from the entity metadata), so a reader can relate `objects[].columns` to the code.
+   */
+  properties?: Record<string, string>;
+  /**
+   * Prisma: set when one statement served several ORM calls (concurrent findUnique calls merged
+   * into one query, or the calls of a batch $transaction): every call, in order. The event's own
+   * actor/request are those of the first call.
+   */
+  callers?: OrmCaller[];
+}
+
+/** One ORM call a statement served (see OrmInfo.callers). */
+export interface OrmCaller {
+  model?: string;
+  operation?: string;
+  actor_id?: string;
+  request_id?: string;
 }
 
 export type StatementClass = 'read' | 'write' | 'ddl' | 'dcl' | 'admin' | 'tcl' | 'exec' | 'unknown';

@@ -66,7 +66,9 @@ export class SocketProbe {
       // Registered before the capture's and the driver's reactions, so it runs first on resolution.
       written.then(
         () => {
-          for (const m of (event.statement?.text ?? '').match(pattern) ?? []) markers.add(m);
+          // The auditor hands the journal a record (journal/record.ts) rather than a built event.
+          const e = typeof (event as { toEvent?: unknown }).toEvent === 'function' ? (event as unknown as { toEvent(): QuerytrailEvent }).toEvent() : event;
+          for (const m of (e.statement?.text ?? '').match(pattern) ?? []) markers.add(m);
         },
         () => {},
       );

@@ -30,8 +30,8 @@ export function dispatch(
   send: () => CommandLike,
   refuseWith: (error: unknown, emitter: EventEmitter) => void,
   standIn?: CommandLike,
+  ready: Promise<void> | undefined = handle?.ready,
 ): EventEmitter {
-  const ready = handle?.ready;
   if (ready === undefined && sends.empty) return send();
   const emitter: EventEmitter = standIn ?? new EventEmitter();
   sends.add(

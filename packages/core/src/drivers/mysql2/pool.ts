@@ -2,7 +2,9 @@ import { AsyncResource } from 'node:async_hooks';
 import type { StatementRecorder } from '../../capture/types.js';
 import { instrumentConnection } from './connection.js';
 import { isConnection } from './guards.js';
-import { isInstrumented, markInstrumented } from './state.js';
+import { connectionState, isInstrumented, markInstrumented } from './state.js';
+import { poolLevelDb } from '../pool-level-db.js';
+import { type PoolExecuteState, poolExecute } from './pool-execute.js';
 import type { AnyFunction, PoolLike } from './types.js';
 
 /** Checkout callbacks already bound (mysql2 re-enters getConnection with the same callback). */
@@ -36,15 +38,32 @@ export function instrumentPool(recorder: StatementRecorder, pool: PoolLike): voi
   pool.getConnection = function (this: PoolLike, cb?: unknown, ...rest: unknown[]): unknown {
     return getConnection.call(this, typeof cb === 'function' ? bindCheckout(recorder, cb as AnyFunction) : cb, ...rest);
   };
+  // pool.execute begins statements before checkout in sync delivery (pool-execute.ts).
+  const executeState: PoolExecuteState = { recorder, execute: pool.execute as AnyFunction, db: undefined };
+  if (typeof pool.execute === 'function') {
+    pool.execute = function (this: PoolLike, ...args: unknown[]): unknown {
+      return poolExecute(executeState, this, args);
+    };
+  }
+  const learnDb = (conn: object): void => {
+    const s = connectionState(conn);
+    if (executeState.db === undefined && s?.connected) executeState.db = poolLevelDb(s.db);
+  };
   // New connections: instrumented (and db.connect recorded) before any 'connection' listener of the app runs.
   pool.prependListener('connection', (conn: unknown) => {
-    if (isConnection(conn)) instrumentConnection(recorder, conn);
+    if (isConnection(conn)) {
+      instrumentConnection(recorder, conn);
+      learnDb(conn);
+    }
   });
   const all = pool._allConnections;
   if (all && typeof all.get === 'function') {
     for (let i = 0; i < all.length; i++) {
       const conn = all.get(i);
-      if (isConnection(conn)) instrumentConnection(recorder, conn);
+      if (isConnection(conn)) {
+        instrumentConnection(recorder, conn);
+        learnDb(conn);
+      }
     }
   }
 }

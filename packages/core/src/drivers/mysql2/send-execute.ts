@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import type { StatementRecorder } from '../../capture/types.js';
 import { beginStatement, fail } from './begin.js';
 import { dispatch } from './dispatch.js';
+import type { PoolBegun } from './pool-execute.js';
 import { refuse } from './refuse.js';
 import type { ConnectionState } from './state.js';
 import { trackEmitter, wrapCallback } from './track.js';
@@ -17,6 +18,8 @@ export interface ExecuteCall {
   connection: object;
   /** Where the callback sits in `args` (-1: none, event mode). */
   cbIndex: number;
+  /** Begun by the pool (pool-execute.ts), which calls only once its attempt is durable. */
+  begun?: PoolBegun | undefined;
 }
 
 /**
@@ -35,12 +38,20 @@ export function sendExecute(
   const callback = cbIndex >= 0 ? (args[cbIndex] as ResultCallback) : undefined;
   const scope = new AsyncResource('querytrail.mysql2.execute');
   let handle: ReturnType<typeof beginStatement>;
-  try {
-    handle = beginStatement(recorder, call.text, call.params, state.db, call.connection, call.preparedName);
-  } catch (blocked) {
-    const standIn = new EventEmitter();
-    refuse(standIn, callback, blocked, scope);
-    return standIn;
+  const begun = call.begun;
+  const adopted = begun !== undefined && !begun.adopted;
+  if (adopted) {
+    begun.adopted = true;
+    handle = begun.handle;
+    handle.adoptConnection?.(state.db, call.connection);
+  } else {
+    try {
+      handle = beginStatement(recorder, call.text, call.params, state.db, call.connection, call.preparedName);
+    } catch (blocked) {
+      const standIn = new EventEmitter();
+      refuse(standIn, callback, blocked, scope);
+      return standIn;
+    }
   }
   if (callback) args[cbIndex] = wrapCallback(callback, handle, scope);
   const send = (): CommandLike => {
@@ -49,8 +60,13 @@ export function sendExecute(
     return cmd;
   };
   try {
-    return dispatch(state.sends, handle, send, (error, emitter) =>
-      refuse(emitter, cbIndex >= 0 ? (args[cbIndex] as ResultCallback) : undefined, error, scope),
+    return dispatch(
+      state.sends,
+      handle,
+      send,
+      (error, emitter) => refuse(emitter, cbIndex >= 0 ? (args[cbIndex] as ResultCallback) : undefined, error, scope),
+      undefined,
+      adopted ? undefined : handle?.ready, // an adopted statement's attempt is already durable
     );
   } catch (error) {
     fail(handle, error);

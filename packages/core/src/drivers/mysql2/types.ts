@@ -62,6 +62,7 @@ export interface PoolLike extends EventEmitter {
   config: { connectionConfig: ConnectionConfigLike };
   getConnection: AnyFunction;
   query: AnyFunction;
+  execute?: AnyFunction;
   _allConnections?: QueueLike<ConnectionLike> | undefined;
 }
 

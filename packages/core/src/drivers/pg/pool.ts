@@ -1,14 +1,16 @@
 import { bindToCaller } from '../bind-to-caller.js';
 import type { StatementRecorder } from '../../capture/types.js';
 import { instrumentClient, reportConnection } from './client.js';
+import { clientState } from './client-state.js';
+import { poolLevelDb } from '../pool-level-db.js';
+import { type PoolQueryState, poolQuery } from './pool-query.js';
 import { installReleaseFilter } from './release.js';
 import type { PgClientLike, PgConnectFn, PgPoolLike } from './types.js';
 import { reportRecorderFailure } from './warn.js';
 
 const kPoolState = Symbol.for('querytrail.pg.pool/1');
 
-interface PoolState {
-  readonly recorder: StatementRecorder;
+interface PoolState extends PoolQueryState {
   readonly connect: PgConnectFn;
 }
 
@@ -25,13 +27,17 @@ type InstrumentedPool = PgPoolLike & { [kPoolState]?: PoolState };
 export function instrumentPool<T extends PgPoolLike>(recorder: StatementRecorder, pool: T): T {
   const p = pool as InstrumentedPool;
   if (p[kPoolState] !== undefined) return pool;
-  const state: PoolState = { recorder, connect: pool.connect };
+  const state: PoolState = { recorder, connect: pool.connect, query: pool.query as PoolState['query'], db: undefined };
   Object.defineProperty(p, kPoolState, { value: state, configurable: true });
 
   pool.connect = instrumentedConnect;
+  pool.query = instrumentedPoolQuery;
   wrapClientConstructor(recorder, pool);
   if (Array.isArray(pool._clients)) {
-    for (const client of pool._clients as PgClientLike[]) adoptClient(recorder, client);
+    for (const client of pool._clients as PgClientLike[]) {
+      adoptClient(recorder, client);
+      learnDb(state, client);
+    }
   }
   pool.on('connect', (client: PgClientLike) => {
     try {
@@ -39,6 +45,7 @@ export function instrumentPool<T extends PgPoolLike>(recorder: StatementRecorder
     } catch (err) {
       reportRecorderFailure(err, 'instrument pool client');
     }
+    learnDb(state, client);
     reportConnection(client, 'db.connect');
   });
   pool.on('remove', (client: PgClientLike) => reportConnection(client, 'db.disconnect'));
@@ -48,6 +55,17 @@ export function instrumentPool<T extends PgPoolLike>(recorder: StatementRecorder
 function adoptClient(recorder: StatementRecorder, client: PgClientLike): void {
   instrumentClient(recorder, client, false);
   installReleaseFilter(client);
+}
+
+function instrumentedPoolQuery(this: PgPoolLike, text?: unknown, values?: unknown, callback?: unknown): unknown {
+  return poolQuery((this as InstrumentedPool)[kPoolState]!, this, text, values, callback);
+}
+
+/** The database of the pool, from a connected client (what pool-begun statements record). */
+function learnDb(state: PoolState, client: PgClientLike): void {
+  if (state.db !== undefined || typeof client.processID !== 'number') return;
+  const cs = clientState(client);
+  if (cs !== undefined) state.db = poolLevelDb(cs.db.get());
 }
 
 function instrumentedConnect(this: PgPoolLike, callback?: unknown): unknown {

@@ -1,7 +1,9 @@
+import { AsyncResource } from 'node:async_hooks';
 import { bindToCaller } from '../bind-to-caller.js';
 import type { StatementHandle } from '../../capture/types.js';
 import { JournalUnavailableError, QuerytrailError } from '../../errors.js';
-import { admit, fail, Refusal, succeed } from './begin.js';
+import { type Admission, admit, fail, Refusal, succeed } from './begin.js';
+import { kPoolBegun, type PoolBegun } from './pool-query.js';
 import { type ClientState, clientState } from './client-state.js';
 import { outcomeOfResult } from './outcome.js';
 import { describeStatement } from './statement.js';
@@ -42,12 +44,22 @@ function effectiveCallback(config: unknown, values: unknown, callback: unknown):
 function queryText(state: ClientState, client: PgClientLike, config: unknown, values: unknown, callback: unknown): unknown {
   const cb = effectiveCallback(config, values, callback);
   if (cb !== undefined && typeof cb !== 'function') return state.query.call(client, config, values, callback); // pg throws
-  const cfg = typeof config === 'string' ? undefined : (config as PgQueryConfigLike);
-  const params = values && typeof values !== 'function' ? values : cfg?.values;
-  const start = describeStatement(client, state.db, state.prepared, cfg ? cfg.text : config, params, cfg?.name);
-  const admission = admit(state.recorder, start);
-  if (admission instanceof Refusal) return refuseText(admission.error, cb as PgCallback | undefined);
-  const ready = admission?.ready;
+  const cfg = typeof config === 'string' ? undefined : (config as PgQueryConfigLike & { [kPoolBegun]?: PoolBegun });
+  const begun = cfg?.[kPoolBegun];
+  let admission: Admission;
+  let ready: Promise<void> | undefined;
+  if (begun !== undefined && !begun.adopted) {
+    // Begun by the pool (pool-query.ts), which called us only once its attempt was durable.
+    begun.adopted = true;
+    admission = begun.handle;
+    admission.adoptConnection?.(state.db.get(), client);
+  } else {
+    const params = values && typeof values !== 'function' ? values : cfg?.values;
+    const start = describeStatement(client, state.db, state.prepared, cfg ? cfg.text : config, params, cfg?.name);
+    admission = admit(state.recorder, start);
+    if (admission instanceof Refusal) return refuseText(admission.error, cb as PgCallback | undefined);
+    ready = admission?.ready;
+  }
   if (ready === undefined && state.sends.empty) return sendText(state, client, config, values, cb as PgCallback | undefined, admission);
   return deferText(state, client, snapshot(config), values, cb as PgCallback | undefined, admission, ready);
 }
@@ -63,8 +75,8 @@ function sendText(
 ): unknown {
   if (cb !== undefined) {
     // pg calls back from the socket's context (for a pool client: whoever opened the connection).
-    const bound = bindToCaller(cb);
-    const wrapped = admission === undefined ? bound : settlingCallback(admission, bound);
+    // One function per statement: it records the outcome, then calls back in the caller's context.
+    const wrapped = admission === undefined ? bindToCaller(cb) : settlingCallback(admission, cb);
     return state.query.call(client, config, values, wrapped);
   }
   const promise = state.query.call(client, config, values);
@@ -148,10 +160,11 @@ function refusalError(error: unknown): QuerytrailError {
 }
 
 function settlingCallback(handle: StatementHandle, cb: PgCallback): PgCallback {
+  const scope = new AsyncResource('querytrail.callback');
   return function settle(this: unknown, err: unknown, result?: unknown): unknown {
     if (err) fail(handle, err);
     else succeed(handle, outcomeOfResult(result));
-    return cb.call(this, err, result);
+    return scope.runInAsyncScope(cb, this, err, result);
   };
 }
 

@@ -1,0 +1,105 @@
+import type { DbInfo } from '../../event/types.js';
+import type { StatementHandle, StatementRecorder } from '../../capture/types.js';
+import { JournalUnavailableError, QuerytrailError } from '../../errors.js';
+import { bindToCaller } from '../bind-to-caller.js';
+import { admit, fail, Refusal } from './begin.js';
+import type { PgCallback, PgPoolLike, PgQueryConfigLike } from './types.js';
+
+/**
+ * pool.query in sync (or auto) delivery. The statement is begun at the call site, as always, but by
+ * the pool, before a connection is checked out: its attempt record goes to the journal while the
+ * statement waits, and only once it is durable does pg-pool check out a client and send it. A pool
+ * connection is never held idle during the journal's fdatasync (which takes milliseconds), and every
+ * statement waiting at that moment shares the same fdatasync (group commit).
+ *
+ * The client that runs it adopts the handle (query.ts) instead of beginning the statement again: the
+ * db.query record names that client's connection; the attempt names the database without a
+ * connection_id (none was chosen yet). Anything this path does not handle (a submittable, a named
+ * prepared statement, no connection seen yet, async delivery) goes through pg-pool unchanged.
+ */
+export const kPoolBegun = Symbol('querytrail.pg.poolBegun');
+
+/** A statement begun by the pool; `adopted` once a client took it over. */
+export interface PoolBegun {
+  readonly handle: StatementHandle;
+  adopted: boolean;
+}
+
+type PoolQueryFn = (this: PgPoolLike, text?: unknown, values?: unknown, cb?: unknown) => unknown;
+
+export interface PoolQueryState {
+  readonly recorder: StatementRecorder;
+  readonly query: PoolQueryFn;
+  /** The database the pool's clients connect to (from the first connected client), without connection_id. */
+  db: DbInfo | undefined;
+}
+
+function isPlainConfig(value: unknown): value is PgQueryConfigLike {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  return (proto === Object.prototype || proto === null) && typeof (value as { submit?: unknown }).submit !== 'function';
+}
+
+export function poolQuery(state: PoolQueryState, pool: PgPoolLike, text: unknown, values: unknown, cb: unknown): unknown {
+  if (typeof values === 'function') {
+    cb = values;
+    values = undefined;
+  }
+  const cfg = isPlainConfig(text) ? text : undefined;
+  if (
+    !state.recorder.evidenceFirst ||
+    state.db === undefined ||
+    (typeof text !== 'string' && cfg === undefined) ||
+    (cfg !== undefined && (cfg.name !== undefined || typeof cfg.text !== 'string' || cfg.callback !== undefined)) ||
+    (cb !== undefined && typeof cb !== 'function')
+  ) {
+    return state.query.call(pool, text, values, cb);
+  }
+  const sql = cfg ? (cfg.text as string) : (text as string);
+  const params = values !== undefined && values !== null ? values : cfg?.values;
+  const admission = admit(state.recorder, { text: sql, params: Array.isArray(params) ? params : undefined, db: state.db });
+  if (admission === undefined) return state.query.call(pool, text, values, cb); // our own failure: unaudited, as before
+
+  const P = (pool as { Promise?: PromiseConstructor }).Promise ?? Promise;
+  let done: PgCallback;
+  let result: unknown;
+  if (typeof cb === 'function') {
+    done = bindToCaller(cb as PgCallback);
+  } else {
+    let resolve!: (v: unknown) => void;
+    let reject!: (e: unknown) => void;
+    result = new P((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    done = (err, res) => (err ? reject(err) : resolve(res));
+  }
+  if (admission instanceof Refusal) {
+    process.nextTick(done, admission.error);
+    return result;
+  }
+  const begun: PoolBegun = { handle: admission, adopted: false };
+  const config: PgQueryConfigLike & { [kPoolBegun]: PoolBegun } = { ...cfg, text: sql, [kPoolBegun]: begun };
+  if (params !== undefined) config.values = params;
+  const send = (): void => {
+    try {
+      state.query.call(pool, config, undefined, (err: unknown, res?: unknown) => {
+        // No client took it (checkout failed, pool ended): the statement was never sent.
+        if (!begun.adopted) fail(admission, err ?? new Error('pg-pool did not run the statement'));
+        done(err, res);
+      });
+    } catch (err) {
+      if (!begun.adopted) fail(admission, err);
+      done(err);
+    }
+  };
+  const ready = admission.ready;
+  if (ready === undefined) send();
+  else ready.then(send, (error: unknown) => done(refusalError(error)));
+  return result;
+}
+
+function refusalError(error: unknown): QuerytrailError {
+  if (error instanceof QuerytrailError) return error;
+  return new JournalUnavailableError('querytrail could not store the attempt record; the statement was not sent', { cause: error });
+}

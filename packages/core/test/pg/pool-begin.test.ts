@@ -1,0 +1,114 @@
+// Sync delivery through pool.query: the pool begins the statement before checking out a client
+// (drivers/pg/pool-query.ts), so no connection waits idle while the attempt record is fsync'd.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import pg from 'pg';
+import { createAuditor, type QuerytrailEvent, verifyJournal } from '@querytrail/core';
+import type { Auditor } from '../../src/auditor/auditor.js';
+import { tempDir } from '../support/temp-dir.js';
+import { validatingListener } from '../support/valid-events.js';
+import { PG_CONFIG, settle } from './helpers.js';
+
+function syncAuditor(dir: string, events: QuerytrailEvent[]): Auditor {
+  return createAuditor({
+    service: { name: 'pg-pool-begin' },
+    journal: { dir, mode: 'sync' },
+    catalog: { mode: false },
+    onEvent: validatingListener((e) => events.push(e)),
+  }) as Auditor;
+}
+
+/** Makes every fdatasync of the journal's segment take at least `ms` longer. */
+function slowDisk(auditor: Auditor, ms: number): void {
+  const journal = auditor.journal as unknown as { file: { datasync(): Promise<void> } };
+  const file = journal.file;
+  const datasync = file.datasync.bind(file);
+  file.datasync = async () => {
+    await new Promise((r) => setTimeout(r, ms));
+    await datasync();
+  };
+}
+
+test('pool.query in sync mode: no client is checked out while the attempt is being made durable', async () => {
+  const dir = tempDir('qt-pg-pool-begin-');
+  const events: QuerytrailEvent[] = [];
+  const auditor = syncAuditor(dir, events);
+  const pool = auditor.instrumentPg(new pg.Pool({ ...PG_CONFIG, max: 2 }));
+  try {
+    await pool.query('SELECT 1 AS warm'); // a connection: the pool now knows its database
+    await auditor.flush();
+    slowDisk(auditor, 150);
+    const work = Promise.all(Array.from({ length: 6 }, (_, i) => pool.query('SELECT $1::int AS n', [i])));
+    await new Promise((r) => setTimeout(r, 60));
+    // The attempts are waiting for the (slow) disk: every client is still idle in the pool.
+    assert.equal(pool.idleCount, pool.totalCount, 'no client held while the attempts are synced');
+    assert.equal(pool.waitingCount, 0);
+    const results = await work;
+    assert.deepEqual(
+      results.map((r) => r.rows[0].n),
+      [0, 1, 2, 3, 4, 5],
+    );
+  } finally {
+    await pool.end();
+    await settle();
+    await auditor.close();
+  }
+  const attempts = events.filter((e) => e.type === 'db.query.attempt' && e.statement?.text === 'SELECT $1::int AS n');
+  const done = events.filter((e) => e.type === 'db.query' && e.statement?.text === 'SELECT $1::int AS n');
+  assert.equal(attempts.length, 6);
+  assert.equal(done.length, 6);
+  for (const a of attempts) {
+    // Begun before a connection was chosen: the database, without a connection id.
+    assert.equal(a.db?.connection_id, undefined);
+    assert.equal(a.db?.namespace, PG_CONFIG.database);
+    const d = done.find((q) => q.attempt_id === a.event_id);
+    assert.ok(d, 'its db.query names the attempt');
+    assert.match(d.db?.connection_id ?? '', /^\d+$/, 'the db.query names the connection that ran it');
+    assert.equal(d.result?.outcome, 'success');
+  }
+  assert.equal(verifyJournal(dir).ok, true);
+});
+
+test('pool.query in sync mode on an ended pool: rejected, and the attempt is completed by a failure record', async () => {
+  const dir = tempDir('qt-pg-pool-begin-');
+  const events: QuerytrailEvent[] = [];
+  const auditor = syncAuditor(dir, events);
+  const pool = auditor.instrumentPg(new pg.Pool({ ...PG_CONFIG, max: 1 }));
+  await pool.query('SELECT 1 AS warm');
+  await pool.end();
+  await assert.rejects(pool.query('SELECT 2 AS after_end'), /after calling end/);
+  await new Promise((r) => setTimeout(r, 20));
+  await auditor.close();
+  const attempt = events.find((e) => e.type === 'db.query.attempt' && e.statement?.text === 'SELECT 2 AS after_end');
+  const done = events.find((e) => e.type === 'db.query' && e.statement?.text === 'SELECT 2 AS after_end');
+  assert.ok(attempt);
+  assert.equal(done?.attempt_id, attempt.event_id);
+  assert.equal(done?.result?.outcome, 'failure');
+});
+
+test('pool.query with a callback in sync mode keeps the caller context and reports errors', async () => {
+  const dir = tempDir('qt-pg-pool-begin-');
+  const events: QuerytrailEvent[] = [];
+  const auditor = syncAuditor(dir, events);
+  const pool = auditor.instrumentPg(new pg.Pool({ ...PG_CONFIG, max: 1 }));
+  try {
+    await pool.query('SELECT 1 AS warm');
+    const { currentContext } = await import('../../src/context/store.js');
+    const seen = await auditor.runWithContext({ actor: { type: 'human', id: 'cb-user' } }, () => {
+      return new Promise<string | undefined>((resolve, reject) => {
+        pool.query('SELECT nope FROM qt_missing_table_for_callback', (err: Error | undefined) => {
+          if (!err) reject(new Error('expected an error'));
+          else resolve(currentContext()?.actor?.id);
+        });
+      });
+    });
+    assert.equal(seen, 'cb-user');
+  } finally {
+    await pool.end();
+    await settle();
+    await auditor.close();
+  }
+  const failed = events.find((e) => e.type === 'db.query' && e.statement?.text?.includes('qt_missing_table_for_callback'));
+  assert.equal(failed?.result?.error?.code, '42P01');
+  assert.equal(failed?.actor?.id, 'cb-user');
+});
