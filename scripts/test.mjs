@@ -32,6 +32,7 @@ function findTests(dir, out = []) {
 const only = process.argv.slice(2);
 if (only.length === 0) {
   run('build', 'npm', ['run', '--silent', 'build']);
+  run('prisma generate', process.execPath, ['scripts/prisma-generate.mjs']);
   run('typecheck', 'npx', ['tsc', '-p', 'tsconfig.json']);
   run('typecheck bench', 'npx', ['tsc', '-p', 'bench/tsconfig.json']);
   run('lint', 'npx', ['biome', 'lint', '.']);
