@@ -24,10 +24,12 @@ interface Memo {
 /**
  * Repeated statements (the same few texts, over and over) skip even the analyzer's cache lookup, which
  * builds an options object and a context key per call. Keyed by the text; valid for the same
- * analyzer, database system and catalog (object and version). Bounded: cleared when full.
+ * analyzer, database system and catalog (object and version). Bounded: cleared when full, and only
+ * texts up to MEMO_TEXT_MAX characters (so it never pins more than a few MiB of statement text).
  */
 const memo = new Map<string, Memo>();
 const MEMO_MAX = 512;
+const MEMO_TEXT_MAX = 8192;
 
 export function describe(analyzer: Analyzer, text: string | undefined, system: DbSystem, catalog?: Catalog): Description {
   if (text !== undefined) {
@@ -38,7 +40,7 @@ export function describe(analyzer: Analyzer, text: string | undefined, system: D
   }
   const analysis = analyzer.analyze(text, { dialect: dialects[system], catalog });
   const description = { analysis, provisional: analysis.reasons.includes('parser not loaded') };
-  if (text !== undefined && !description.provisional) {
+  if (text !== undefined && text.length <= MEMO_TEXT_MAX && !description.provisional) {
     if (memo.size >= MEMO_MAX) memo.clear();
     memo.set(text, { analyzer, system, catalog, version: catalog?.version, description });
   }
