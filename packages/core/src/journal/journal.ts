@@ -183,8 +183,17 @@ export class Journal {
   async close(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     await this.flush();
-    await this.run(() => this.writeCheckpoint('close'));
-    this.closed = true;
+    await this.run(async () => {
+      // From this step on nothing more is chained: events that arrived after the flush above (a pool's
+      // disconnects, say) are written here, before the final checkpoint, never after it.
+      this.closed = true;
+      if (this.lingering) {
+        clearTimeout(this.lingering);
+        this.lingering = undefined;
+      }
+      while (this.queue.length > 0 || this.dropped > 0) await this.writeBatch();
+      await this.writeCheckpoint('close');
+    });
     await this.run(async () => {
       for (const f of [this.file, this.checkpointFile]) {
         if (f) {
@@ -265,6 +274,7 @@ export class Journal {
   }
 
   private async writeBatch(): Promise<void> {
+    if (this.queue.length === 0 && this.dropped === 0) return; // a drain scheduled before close() took the queue
     const batch = this.queue;
     this.queue = [];
     if (this.dropped > 0) {

@@ -244,3 +244,43 @@ test('recovery never cuts a sealed segment: a torn tail there stays for the veri
   // Still reported (WARN: with the empty newest segment set aside, it is the chain's last segment now).
   assert.ok(report.findings.some((f) => f.code === 'torn_line' && f.segment === segs.at(-2)), JSON.stringify(report.findings));
 });
+
+test('events that arrive while close() runs are written before the final checkpoint, never after it (no unanchored tail)', async () => {
+  const k = keyPair();
+  const dir = tempDir('qt-ckpt-close-');
+  const warnings: string[] = [];
+  const auditor = createAuditor({
+    service: { name: 'ckpt-close' },
+    journal: { dir, signingKey: k.privateKey, onError: (e) => warnings.push(e.message) },
+    closeOnExit: false,
+  });
+  await auditor.ready();
+  // A steady trickle of statements (as a pool's disconnects are) that keeps coming during close().
+  let stop = false;
+  let sent = 0;
+  const trickle = (async () => {
+    while (!stop) {
+      auditor.begin({ text: `SELECT ${sent}`, db: { system: 'postgresql', driver: 'pg' } }).succeed({ rowsReturned: 1 });
+      sent++;
+      await new Promise((r) => setImmediate(r));
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 20));
+  await auditor.close();
+  stop = true;
+  await trickle;
+  const report = verifyJournal(dir, { publicKeys: [k.trusted] });
+  assert.equal(report.ok, true, JSON.stringify(report.findings));
+  assert.deepEqual(
+    report.findings.filter((f) => f.verdict === 'WARN').map((f) => f.code),
+    [],
+    'the last record is covered by the final checkpoint',
+  );
+  // Whatever came after close() finished is reported, never silently lost.
+  const lines = readdirSync(dir)
+    .filter((f) => f.endsWith('.jsonl') && !f.includes('checkpoints'))
+    .flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n'));
+  const written = lines.filter((l) => (JSON.parse(l) as QuerytrailEvent).type === 'db.query').length;
+  const reported = warnings.filter((w) => w.includes('emitted after close()')).length;
+  assert.equal(written + reported, sent, `${written} written + ${reported} reported = ${sent} sent`);
+});
