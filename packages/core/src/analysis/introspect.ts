@@ -8,14 +8,14 @@ import { type Catalog, type CatalogTableInput, createCatalog } from './catalog.j
 export type QueryFn = (sql: string) => Promise<Array<Record<string, unknown>>>;
 
 const PG_COLUMNS = `SELECT c.table_schema AS table_schema, c.table_name AS table_name, c.column_name AS column_name,
-  c.ordinal_position AS ordinal_position, t.table_type AS table_type
+  c.ordinal_position AS ordinal_position, t.table_type AS table_type, current_schemas(false)::text AS search_path
 FROM information_schema.columns c
 JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
 WHERE c.table_schema NOT IN ('pg_catalog', 'information_schema') AND c.table_schema NOT LIKE 'pg_toast%'
 ORDER BY c.table_schema, c.table_name, c.ordinal_position`;
 
 const MY_COLUMNS = `SELECT c.TABLE_SCHEMA AS table_schema, c.TABLE_NAME AS table_name, c.COLUMN_NAME AS column_name,
-  c.ORDINAL_POSITION AS ordinal_position, t.TABLE_TYPE AS table_type
+  c.ORDINAL_POSITION AS ordinal_position, t.TABLE_TYPE AS table_type, DATABASE() AS current_db
 FROM information_schema.COLUMNS c
 JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = c.TABLE_SCHEMA AND t.TABLE_NAME = c.TABLE_NAME
 WHERE c.TABLE_SCHEMA NOT IN ('mysql', 'information_schema', 'performance_schema', 'sys')
@@ -55,19 +55,18 @@ export async function introspectCatalog(query: QueryFn, dialect: Dialect): Promi
     const order = t.columns.map((c, i) => ({ c, p: t.pos[i] ?? i })).sort((a, b) => a.p - b.p);
     t.columns = order.map((x) => x.c);
   }
+  // The search path comes with the columns: one round trip, so that the application's own statements
+  // on this fresh connection never queue behind a second introspection query (pg deprecates queueing).
   let searchPath: string[] = [];
-  try {
+  const first = rows[0];
+  if (first) {
     if (mysql) {
-      const r = await query('SELECT DATABASE() AS db');
-      const db = text(field(r[0] ?? {}, 'db'));
+      const db = text(field(first, 'current_db'));
       if (db) searchPath = [db];
     } else {
-      const r = await query('SELECT current_schemas(false)::text AS s');
-      const s = text(field(r[0] ?? {}, 's'));
-      if (s) searchPath = s.replace(/^\{|\}$/g, '').split(',').map((x) => x.replace(/^"|"$/g, '')).filter((x) => x !== '');
+      const sp = text(field(first, 'search_path'));
+      if (sp) searchPath = sp.replace(/^\{|\}$/g, '').split(',').map((x) => x.replace(/^"|"$/g, '')).filter((x) => x !== '');
     }
-  } catch {
-    // Without it, unqualified names fall back to a unique match in any schema.
   }
   return createCatalog(dialect, tables.values(), searchPath.length > 0 ? { searchPath } : {});
 }
