@@ -1,4 +1,3 @@
-import { DeleteQueryBuilder, InsertQueryBuilder, SelectQueryBuilder, UpdateQueryBuilder } from 'typeorm';
 import { runInOrmScope } from './scope.js';
 import { stateOf } from './state.js';
 
@@ -15,42 +14,61 @@ type Method = (...args: unknown[]) => unknown;
 
 /**
  * Query builders are created in many places (managers, repositories, relation loaders), so their
- * terminal methods are wrapped once on the prototypes. A builder of a DataSource that was not
- * instrumented passes straight through.
+ * terminal methods are wrapped once on the prototypes. The prototypes are those of the builders this
+ * DataSource makes, never an `import from 'typeorm'`: an application on 0.3 next to a 1.x copy (or two
+ * copies of one version) has its own classes. A builder of a DataSource that was not instrumented
+ * passes straight through.
  */
 export function patchQueryBuilders(dataSource: object): void {
-  patch(SelectQueryBuilder.prototype, SELECT_METHODS, (_qb, method) => method);
-  const protos: object[] = [InsertQueryBuilder.prototype, UpdateQueryBuilder.prototype, DeleteQueryBuilder.prototype];
-  const softDelete = softDeletePrototype(dataSource);
-  if (softDelete) protos.push(softDelete);
-  for (const proto of protos) {
-    patch(proto, ['execute'], (qb) => qb.expressionMap?.queryType ?? 'execute');
+  const select = newSelectBuilder(dataSource);
+  if (!select) return;
+  patch(select, SELECT_METHODS, (_qb, method) => method);
+  // insert / update / delete / softDelete each return a builder of their own class (nothing is sent).
+  for (const make of ['insert', 'update', 'delete', 'softDelete'] as const) {
+    const qb = builderOf(() => (newSelectBuilder(dataSource) as Record<typeof make, () => object> | undefined)?.[make]());
+    if (qb) patch(qb, ['execute'], (b) => b.expressionMap?.queryType ?? 'execute');
   }
 }
 
-function patch(proto: object, methods: readonly string[], operationOf: (qb: QueryBuilderFields, method: string) => string): void {
-  const target = proto as Record<string | symbol, unknown>;
-  if (Object.hasOwn(target, kPatched)) return;
-  Object.defineProperty(target, kPatched, { value: true });
+/** `dataSource.createQueryBuilder()` (0.3 and 1.x): a SelectQueryBuilder of the DataSource's own TypeORM. */
+function newSelectBuilder(dataSource: object): object | undefined {
+  const create = (dataSource as { createQueryBuilder?: unknown }).createQueryBuilder;
+  if (typeof create !== 'function') return undefined;
+  return builderOf(() => create.call(dataSource) as object);
+}
+
+function builderOf(make: () => object | undefined): object | undefined {
+  try {
+    const qb = make();
+    return typeof qb === 'object' && qb !== null ? qb : undefined;
+  } catch {
+    return undefined; // no builder, no operation names: statements are still recorded (operation `query`)
+  }
+}
+
+/** Wraps `methods` where they are defined: the nearest prototype of `instance` that owns each. */
+function patch(instance: object, methods: readonly string[], operationOf: (qb: QueryBuilderFields, method: string) => string): void {
   for (const name of methods) {
+    const proto = ownerOf(instance, name);
+    if (!proto) continue;
+    const target = proto as Record<string | symbol, unknown>;
     const original = target[name];
-    if (typeof original !== 'function') continue;
-    target[name] = function (this: QueryBuilderFields, ...args: unknown[]) {
+    if (typeof original !== 'function' || (original as { [kPatched]?: true })[kPatched]) continue;
+    const wrapped = function (this: QueryBuilderFields, ...args: unknown[]) {
       const state = stateOf(this.dataSource ?? this.connection);
       if (!state?.context) return (original as Method).apply(this, args);
       const alias = this.expressionMap?.mainAlias;
       const model = alias?.hasMetadata ? alias.metadata?.name : undefined;
       return runInOrmScope(model, operationOf(this, name), () => (original as Method).apply(this, args));
     };
+    Object.defineProperty(wrapped, kPatched, { value: true });
+    target[name] = wrapped;
   }
 }
 
-/** SoftDeleteQueryBuilder is not exported by typeorm: take its prototype from a builder (nothing is sent). */
-function softDeletePrototype(dataSource: object): object | undefined {
-  try {
-    const qb = new SelectQueryBuilder(dataSource as ConstructorParameters<typeof SelectQueryBuilder>[0]).softDelete();
-    return Object.getPrototypeOf(qb) as object;
-  } catch {
-    return undefined;
+function ownerOf(instance: object, name: string): object | undefined {
+  for (let p = Object.getPrototypeOf(instance) as object | null; p && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+    if (Object.hasOwn(p, name)) return p;
   }
+  return undefined;
 }

@@ -1,10 +1,12 @@
-import { EntitySchema } from 'typeorm';
+import type { TypeormModule } from './versions.js';
 
 /**
- * Test entities without decorators (EntitySchema), so no tsconfig change is needed. Each call makes
- * new classes and tables named after `prefix`, so test files never share a table.
+ * Test entities without decorators (EntitySchema of the TypeORM version under test), so no tsconfig
+ * change is needed. Each call makes new classes and tables named after `prefix`, so test files (and
+ * TypeORM versions) never share a table.
  */
-export function makeEntities(prefix: string) {
+export function makeEntities(typeorm: TypeormModule, prefix: string) {
+  const { EntitySchema } = typeorm;
   class Author {
     id!: number;
     fullName!: string;

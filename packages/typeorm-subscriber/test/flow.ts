@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { type Auditor, QueryBlockedError, type QuerytrailEvent } from '@querytrail/core';
-import { type DataSource, QueryFailedError } from 'typeorm';
+import type { DataSource } from 'typeorm';
 import type { makeEntities } from './entities.js';
 import type { Kind } from './helpers.js';
+import type { TypeormModule } from './versions.js';
 
 type Entities = ReturnType<typeof makeEntities>;
 
@@ -48,14 +49,16 @@ export function expectedModel(text: string, entities: Entities): string | undefi
 
 /** The checks every server shares, once the flow ran for alice and bob concurrently. */
 export function checkFlow(
+  typeorm: TypeormModule,
   journal: readonly QuerytrailEvent[],
   blockedErrors: readonly unknown[],
   entities: Entities,
   user: string,
 ): QuerytrailEvent[] {
   for (const err of blockedErrors) {
-    assert.ok(err instanceof QueryFailedError, `blocked through QueryFailedError, got ${String(err)}`);
-    const driverError = (err as QueryFailedError & { driverError: unknown }).driverError;
+    // The application's own QueryFailedError (of the TypeORM version it uses).
+    assert.ok(err instanceof typeorm.QueryFailedError, `blocked through QueryFailedError, got ${String(err)}`);
+    const driverError = (err as { driverError: unknown }).driverError;
     assert.ok(driverError instanceof QueryBlockedError);
     assert.equal(driverError.code, 'QT_ERR_POLICY_BLOCKED');
   }

@@ -3,10 +3,11 @@ import { join } from 'node:path';
 import { type AuditorOptions, createAuditor, listSegments, loadAnalyzers, type PolicyInput, type QuerytrailEvent } from '@querytrail/core';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { DataSource, type DataSourceOptions, type Logger } from 'typeorm';
+import type { DataSource, DataSourceOptions, Logger } from 'typeorm';
 import { instrumentTypeorm, type TypeormInstrumentationOptions } from '@querytrail/typeorm';
 import { validatingListener } from '../../core/test/support/valid-events.js';
 import type { makeEntities } from './entities.js';
+import type { TypeormModule } from './versions.js';
 
 await loadAnalyzers();
 
@@ -27,7 +28,8 @@ export function dataSourceOptions(kind: Kind, extra: Partial<DataSourceOptions> 
   const base =
     kind === 'postgres'
       ? { type: 'postgres' as const, host: PG.host, port: PG.port, username: PG.user, database: PG.database }
-      : { type: 'mariadb' as const, host: MY.host, port: MY.port, username: MY.user, password: MY.password, database: MY.database };
+      : // connectorPackage: what docs/typeorm.md tells 0.3.x users to set (1.x has no such option, and ignores it).
+        { type: 'mariadb' as const, host: MY.host, port: MY.port, username: MY.user, password: MY.password, database: MY.database, connectorPackage: 'mysql2' };
   return { ...base, ...extra } as DataSourceOptions;
 }
 
@@ -52,9 +54,9 @@ export async function admin(kind: Kind, sql: string, values?: unknown[]): Promis
 }
 
 /** Creates the entities' tables with TypeORM's own synchronize, on a DataSource querytrail does not see. */
-export async function createTables(kind: Kind, entities: ReturnType<typeof makeEntities>): Promise<void> {
+export async function createTables(typeorm: TypeormModule, kind: Kind, entities: ReturnType<typeof makeEntities>): Promise<void> {
   await dropTables(kind, entities);
-  const ds = new DataSource(dataSourceOptions(kind, { entities: entities.schemas, synchronize: true }));
+  const ds = new typeorm.DataSource(dataSourceOptions(kind, { entities: entities.schemas, synchronize: true }));
   await ds.initialize();
   await ds.destroy();
 }
@@ -68,10 +70,14 @@ export async function dropTables(kind: Kind, entities: ReturnType<typeof makeEnt
 /** Every statement TypeORM hands to a query runner, as TypeORM's own logger sees it. */
 export class RecordingLogger implements Logger {
   readonly queries: string[] = [];
+  /** Statements TypeORM reported as failed (a block, early or at the driver, is one). */
+  readonly errors: string[] = [];
   logQuery(query: string): void {
     this.queries.push(query);
   }
-  logQueryError(): void {}
+  logQueryError(_error: string | Error, query: string): void {
+    this.errors.push(query);
+  }
   logQuerySlow(): void {}
   logSchemaBuild(): void {}
   logMigration(): void {}
@@ -90,6 +96,8 @@ export interface Harness {
 }
 
 export interface HarnessOptions {
+  /** The TypeORM version under test (its DataSource class is used). */
+  typeorm: TypeormModule;
   entities: ReturnType<typeof makeEntities>;
   auditor?: Partial<AuditorOptions>;
   plugin?: TypeormInstrumentationOptions;
@@ -108,7 +116,7 @@ export async function openHarness(kind: Kind, options: HarnessOptions): Promise<
     ...options.auditor,
   });
   const logger = new RecordingLogger();
-  const ds = new DataSource(dataSourceOptions(kind, { entities: options.entities.schemas, logger, logging: true, ...options.dataSource }));
+  const ds = new options.typeorm.DataSource(dataSourceOptions(kind, { entities: options.entities.schemas, logger, logging: true, ...options.dataSource }));
   instrumentTypeorm(ds, auditor, options.plugin);
   await ds.initialize();
   return {
@@ -120,6 +128,7 @@ export async function openHarness(kind: Kind, options: HarnessOptions): Promise<
     clear() {
       events.length = 0;
       logger.queries.length = 0;
+      logger.errors.length = 0;
     },
     async close() {
       if (ds.isInitialized) await ds.destroy();
