@@ -85,6 +85,9 @@ export class Journal {
   private batchQueued = false;
   private tail: Promise<void> = Promise.resolve();
   private dropped = 0;
+  /** Events accepted (queued or counted as dropped) and events taken by the writer: flush() waits on these. */
+  private enqueued = 0;
+  private taken = 0;
   private droppedSince: number | undefined;
   private closed = false;
   private retryDelayMs = 50;
@@ -107,6 +110,7 @@ export class Journal {
     const previous = this.recoverPrevious();
     this.chainId = uuidv7();
     this.queue.push({ event: this.genesisEvent(previous) });
+    this.enqueued++;
     this.schedule();
     if (this.signer) {
       this.timer = setInterval(() => this.onTimer(), options.checkpointIntervalMs ?? 60_000);
@@ -125,6 +129,7 @@ export class Journal {
       this.countDropped(1);
     } else {
       this.queue.push({ event });
+      this.enqueued++;
     }
     // Async events may wait a moment so that one write carries many; a full batch goes at once.
     if (this.queue.length >= 512) this.schedule();
@@ -160,13 +165,17 @@ export class Journal {
           },
         },
       });
+      this.enqueued++;
       this.schedule();
     });
   }
 
   /** Resolves when every event appended before the call is written (not necessarily fsync'd). */
   async flush(): Promise<void> {
-    while (this.queue.length > 0 || this.dropped > 0 || this.batchQueued) {
+    // Waits for what was appended before the call, not for an empty queue: under steady traffic the
+    // queue is never empty, and close() must not wait for the traffic to stop.
+    const target = this.enqueued;
+    while (this.taken < target) {
       this.drain();
       await this.tail;
     }
@@ -249,6 +258,7 @@ export class Journal {
   private countDropped(n: number): void {
     if (this.dropped === 0) this.droppedSince = nowMicros();
     this.dropped += n;
+    this.enqueued += n;
   }
 
   private drain(): void {
@@ -277,6 +287,7 @@ export class Journal {
     if (this.queue.length === 0 && this.dropped === 0) return; // a drain scheduled before close() took the queue
     const batch = this.queue;
     this.queue = [];
+    this.taken += batch.length + this.dropped;
     if (this.dropped > 0) {
       // Loss is itself evidence. Drops happen only while the queue is full, so after everything queued.
       batch.push({ event: this.gapEvent(this.dropped, 'journal queue full') });
