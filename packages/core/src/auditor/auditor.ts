@@ -28,6 +28,7 @@ import { instrumentMysql2 } from '../drivers/mysql2/instrument.js';
 import { instrumentMariadb } from '../drivers/mariadb/instrument.js';
 import { instrumentPg } from '../drivers/pg/instrument.js';
 import { type AuditorOptions, validateOptions } from './options.js';
+import { type LexingSetting, mayChangeLexing, SessionLexing } from './session-lexing.js';
 
 export type EventListener = (event: QuerytrailEvent) => void;
 
@@ -51,6 +52,8 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
   private readonly analyzersLoaded: Promise<void>;
   private analyzersSettled = false;
   private readonly catalogs: CatalogRegistry;
+  /** How each connection's server lexes strings (standard_conforming_strings, NO_BACKSLASH_ESCAPES). */
+  private readonly sessionLexing = new SessionLexing();
   /** PREPARE name → body, per connection: EXECUTE name is judged by what it runs. */
   private readonly prepared = new WeakMap<object, PreparedStatementTracker>();
   private closing: Promise<void> | undefined;
@@ -172,7 +175,7 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
     let analysis: Analysis;
     const text = typeof start.text === 'string' ? start.text : undefined;
     try {
-      described = describe(this.analyzer, text, start.db.system, this.catalogs.get(start.db));
+      described = describe(this.analyzer, text, start.db.system, this.catalogs.get(start.db), this.sessionLexing.options(start.connection));
       analysis = start.connection ? this.trackPrepared(start.connection, start.db, described.analysis) : described.analysis;
     } catch (err) {
       // A bug of ours must not make a statement vanish from the trail (the driver would send it
@@ -195,17 +198,38 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
         attemptId = durable?.attemptId;
         return durable?.written;
       });
+      this.lexingSending(pending);
       return new StatementCapture(this, pending, { provisional: false, ready, attemptId: () => attemptId, bulk: this.bulkOf });
     }
 
     this.admit(pending);
     const durable = this.writeAttemptIfSync(pending);
+    this.lexingSending(pending);
     return new StatementCapture(this, pending, {
       provisional: described.provisional,
       ready: durable?.written,
       attemptId: durable?.attemptId,
       bulk: this.bulkOf,
     });
+  }
+
+  /** A statement that may change how its session lexes strings: later ones are read both ways until it completes. */
+  lexingSending(p: PendingStatement): void {
+    const connection = p.start.connection;
+    if (connection === undefined || p.lexingChanger !== undefined || !mayChangeLexing(p.analysis)) return;
+    this.sessionLexing.changing(connection);
+    p.lexingChanger = connection;
+  }
+
+  lexingSettled(p: PendingStatement): void {
+    if (p.lexingChanger === undefined) return;
+    this.sessionLexing.changed(p.lexingChanger);
+    p.lexingChanger = undefined;
+  }
+
+  /** A driver reports a string-lexing setting its server announced for `connection`. */
+  sessionSetting(connection: object, setting: LexingSetting, value: boolean): void {
+    this.sessionLexing.report(connection, setting, value);
   }
 
   /**

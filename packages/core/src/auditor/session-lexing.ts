@@ -20,36 +20,60 @@ export type LexingSetting = 'standard_conforming_strings' | 'no_backslash_escape
 
 /** Analyzer options for a session: only the settings that are known right now. */
 export interface LexingOptions {
-  standardConformingStrings?: boolean;
-  backslashEscapes?: boolean;
+  readonly standardConformingStrings?: boolean;
+  readonly backslashEscapes?: boolean;
 }
 
+/** The nine possible option objects, interned: identity comparisons are enough (describe's memo). */
+const INTERNED = new Map<string, LexingOptions>();
+function interned(scs: boolean | undefined, noBackslash: boolean | undefined): LexingOptions {
+  const key = `${scs}|${noBackslash}`;
+  let o = INTERNED.get(key);
+  if (!o) {
+    const v: { standardConformingStrings?: boolean; backslashEscapes?: boolean } = {};
+    if (scs !== undefined) v.standardConformingStrings = scs;
+    if (noBackslash !== undefined) v.backslashEscapes = !noBackslash;
+    o = Object.freeze(v);
+    INTERNED.set(key, o);
+  }
+  return o;
+}
+
+/** Nothing known: both readings where it matters. */
+export const UNKNOWN_LEXING: LexingOptions = interned(undefined, undefined);
+
 interface SessionState {
-  /** Last value the server reported. */
   scs: boolean | undefined;
   noBackslash: boolean | undefined;
   /** Statements sent that may change lexing and have not completed yet. */
   changersInFlight: number;
-  /** The cached options object (one per state change, so the hot path allocates nothing). */
-  options: LexingOptions | undefined;
 }
-
-const NO_OPTIONS: LexingOptions = Object.freeze({});
 
 /** Statements after which the server may read strings differently. */
 export function mayChangeLexing(a: Analysis): boolean {
-  if (a.kind === 'read' || a.kind === 'write') return a.destructive; // set_config() and friends are destructive
+  // set_config() is classified admin. A user function that changes the setting inside a plain SELECT
+  // is not detectable here: docs/analysis.md says so.
+  if (a.kind === 'read' || a.kind === 'write') return false;
   if (a.kind === 'tcl') return a.commands.some((c) => c.startsWith('ROLLBACK') || c.startsWith('COMMIT') || c === 'END' || c === 'ABORT');
   return true; // SET, RESET, DISCARD, CALL, DO, EXECUTE, DDL, unknown ...
 }
 
+/**
+ * Two kinds of report, and so two rules:
+ * - PostgreSQL reports standard_conforming_strings when it changes, in order with the statements: a
+ *   report is always current, and no report by a changer's completion means the setting did not change.
+ * - MySQL/MariaDB show NO_BACKSLASH_ESCAPES in the status flags of OK packets (and the handshake): a
+ *   snapshot, trusted only when no changer is in flight (commands complete in order, so it then
+ *   reflects everything sent before); after a changer completes the setting is unknown until the next
+ *   such snapshot.
+ */
 export class SessionLexing {
   private readonly sessions = new WeakMap<object, SessionState>();
 
   private state(connection: object): SessionState {
     let s = this.sessions.get(connection);
     if (!s) {
-      s = { scs: undefined, noBackslash: undefined, changersInFlight: 0, options: undefined };
+      s = { scs: undefined, noBackslash: undefined, changersInFlight: 0 };
       this.sessions.set(connection, s);
     }
     return s;
@@ -58,28 +82,16 @@ export class SessionLexing {
   /** The server said so (startup, a ParameterStatus message, an OK packet's status flags). */
   report(connection: object, setting: LexingSetting, value: boolean): void {
     const s = this.state(connection);
-    if (setting === 'standard_conforming_strings') {
-      if (s.scs === value) return;
-      s.scs = value;
-    } else {
-      if (s.noBackslash === value) return;
-      s.noBackslash = value;
-    }
-    s.options = undefined;
+    if (setting === 'standard_conforming_strings') s.scs = value;
+    else if (s.changersInFlight === 0) s.noBackslash = value;
   }
 
   /** Options for analysing the next statement on `connection`. */
   options(connection: object | undefined): LexingOptions {
-    if (connection === undefined) return NO_OPTIONS;
+    if (connection === undefined) return UNKNOWN_LEXING;
     const s = this.sessions.get(connection);
-    if (!s || s.changersInFlight > 0) return NO_OPTIONS;
-    if (s.options === undefined) {
-      const o: LexingOptions = {};
-      if (s.scs !== undefined) o.standardConformingStrings = s.scs;
-      if (s.noBackslash !== undefined) o.backslashEscapes = !s.noBackslash;
-      s.options = Object.freeze(o);
-    }
-    return s.options;
+    if (!s || s.changersInFlight > 0) return UNKNOWN_LEXING;
+    return interned(s.scs, s.noBackslash);
   }
 
   /** A statement that may change lexing is being sent: later statements are analysed both ways until it completes. */
@@ -87,20 +99,11 @@ export class SessionLexing {
     this.state(connection).changersInFlight++;
   }
 
-  /**
-   * That statement completed (successfully or not). PostgreSQL reports a changed setting before the
-   * statement's completion, so the last report is current; a MySQL driver reports the OK packet's flags
-   * before calling this, or, when the result carried none, `stillKnown` is false and the setting stays
-   * unknown until the next report.
-   */
-  changed(connection: object, stillKnown: boolean): void {
+  /** That statement completed, failed or was refused. */
+  changed(connection: object): void {
     const s = this.sessions.get(connection);
     if (!s) return;
     if (s.changersInFlight > 0) s.changersInFlight--;
-    if (!stillKnown) {
-      s.scs = undefined;
-      s.noBackslash = undefined;
-      s.options = undefined;
-    }
+    s.noBackslash = undefined; // a MySQL snapshot must be taken again (see above)
   }
 }

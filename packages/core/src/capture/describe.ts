@@ -1,5 +1,6 @@
 import type { Analysis, Analyzer, Catalog, Dialect } from '../analysis/index.js';
 import type { DbSystem, ObjectRef, StatementInfo } from '../event/types.js';
+import { type LexingOptions, UNKNOWN_LEXING } from '../auditor/session-lexing.js';
 
 const dialects: Record<DbSystem, Dialect> = { postgresql: 'postgres', mysql: 'mysql', mariadb: 'mariadb' };
 
@@ -18,6 +19,8 @@ interface Memo {
   system: DbSystem;
   catalog: Catalog | undefined;
   version: number | undefined;
+  /** The session's string-lexing settings (interned objects: identity is equality). */
+  lexing: LexingOptions;
   description: Description;
 }
 
@@ -31,18 +34,18 @@ const memo = new Map<string, Memo>();
 const MEMO_MAX = 512;
 const MEMO_TEXT_MAX = 8192;
 
-export function describe(analyzer: Analyzer, text: string | undefined, system: DbSystem, catalog?: Catalog): Description {
+export function describe(analyzer: Analyzer, text: string | undefined, system: DbSystem, catalog?: Catalog, lexing: LexingOptions = UNKNOWN_LEXING): Description {
   if (text !== undefined) {
     const m = memo.get(text);
-    if (m !== undefined && m.analyzer === analyzer && m.system === system && m.catalog === catalog && m.version === catalog?.version) {
+    if (m !== undefined && m.analyzer === analyzer && m.system === system && m.catalog === catalog && m.version === catalog?.version && m.lexing === lexing) {
       return m.description;
     }
   }
-  const analysis = analyzer.analyze(text, { dialect: dialects[system], catalog });
+  const analysis = analyzer.analyze(text, { dialect: dialects[system], catalog, ...lexing });
   const description = { analysis, provisional: analysis.reasons.includes('parser not loaded') };
   if (text !== undefined && text.length <= MEMO_TEXT_MAX && !description.provisional) {
     if (memo.size >= MEMO_MAX) memo.clear();
-    memo.set(text, { analyzer, system, catalog, version: catalog?.version, description });
+    memo.set(text, { analyzer, system, catalog, version: catalog?.version, lexing, description });
   }
   return description;
 }

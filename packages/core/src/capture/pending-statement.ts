@@ -7,6 +7,11 @@ import type { StatementStart } from './types.js';
 
 /** Everything known about a statement when it is handed to the driver: shared by all its events. */
 export interface PendingStatement {
+  /**
+   * The connection this statement was registered on as one that may change how the session lexes
+   * strings (auditor/session-lexing.ts): settled there when it completes.
+   */
+  lexingChanger?: object | undefined;
   /** Replaced (not mutated) when a pool-begun statement gets its connection. */
   start: StatementStart;
   readonly context: AuditContext | undefined;

@@ -13,6 +13,10 @@ export interface CaptureRuntime {
   succeeded(db: DbInfo, analysis: Analysis): void;
   /** Bulk-read alerts raised while rows were read: policy.alert events and the onAlert hooks. */
   alert(pending: import('./pending-statement.js').PendingStatement, alerts: readonly import('../policy/index.js').AlertInfo[], statementEventId: string): void;
+  /** The statement now has its connection (pool-level begin): it may change that session's string lexing. */
+  lexingSending(pending: import('./pending-statement.js').PendingStatement): void;
+  /** A statement marked lexingChanger completed, failed or was refused. */
+  lexingSettled(pending: import('./pending-statement.js').PendingStatement): void;
   /** Runs `fn` once the parsers have loaded (or failed to): at once if they already have. */
   afterAnalyzers(fn: () => void): void;
 }

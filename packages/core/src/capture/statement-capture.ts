@@ -80,6 +80,7 @@ export class StatementCapture implements StatementHandle, JournalRecord {
   adoptConnection(db: DbInfo, connection: object): void {
     if (this.done) return;
     this.pending.start = { ...this.pending.start, db, connection };
+    this.runtime.lexingSending(this.pending);
   }
 
   addRows(count: number): void {
@@ -91,6 +92,7 @@ export class StatementCapture implements StatementHandle, JournalRecord {
   succeed(outcome?: StatementOutcome): void {
     if (this.done) return;
     this.done = true;
+    if (this.pending.lexingChanger) this.runtime.lexingSettled(this.pending);
     const returned = outcome?.rowsReturned ?? (this.rows > 0 ? this.rows : undefined);
     if (returned !== undefined && returned > this.rows) this.countSensitiveRows(returned - this.rows);
     const result: QuerytrailEvent['result'] = { outcome: 'success' };
@@ -103,6 +105,7 @@ export class StatementCapture implements StatementHandle, JournalRecord {
   fail(error: unknown, code?: string): void {
     if (this.done) return;
     this.done = true;
+    if (this.pending.lexingChanger) this.runtime.lexingSettled(this.pending);
     const c = code ?? errorCode(error);
     const result: QuerytrailEvent['result'] = {
       outcome: 'failure',
@@ -127,6 +130,7 @@ export class StatementCapture implements StatementHandle, JournalRecord {
   private refuse(error: unknown): void {
     if (this.done) return;
     this.done = true;
+    if (this.pending.lexingChanger) this.runtime.lexingSettled(this.pending);
     // A policy block decided late has its own db.query.blocked record already.
     if (isRecorded(error)) return;
     const c = errorCode(error);

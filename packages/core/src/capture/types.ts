@@ -62,6 +62,12 @@ export interface StatementRecorder {
    * that connection and resolves to its rows: the auditor uses it to read the table catalog.
    */
   connection(type: 'db.connect' | 'db.disconnect', db: DbInfo, query?: (sql: string) => Promise<Array<Record<string, unknown>>>): void;
+  /**
+   * The server announced how this session lexes string literals (PostgreSQL ParameterStatus
+   * standard_conforming_strings; MySQL/MariaDB NO_BACKSLASH_ESCAPES in the handshake or an OK packet's
+   * status flags). Optional: without it a text with a backslash is analysed both ways.
+   */
+  sessionSetting?(connection: object, setting: 'standard_conforming_strings' | 'no_backslash_escapes', value: boolean): void;
 }
 
 export type { DbInfo, DbSystem };

@@ -1,45 +1,58 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { analyze, loadAnalyzers } from '@querytrail/core';
-import { mayChangeLexing, SessionLexing } from '../../src/auditor/session-lexing.js';
+import { mayChangeLexing, SessionLexing, UNKNOWN_LEXING } from '../../src/auditor/session-lexing.js';
 
 await loadAnalyzers();
 
 test('unknown session: no options (both readings); reported settings become analyzer options', () => {
   const s = new SessionLexing();
   const conn = {};
-  assert.deepEqual(s.options(conn), {});
-  assert.deepEqual(s.options(undefined), {});
+  assert.equal(s.options(conn), UNKNOWN_LEXING);
+  assert.equal(s.options(undefined), UNKNOWN_LEXING);
   s.report(conn, 'standard_conforming_strings', true);
   assert.deepEqual(s.options(conn), { standardConformingStrings: true });
   s.report(conn, 'no_backslash_escapes', true);
   assert.deepEqual(s.options(conn), { standardConformingStrings: true, backslashEscapes: false });
-  assert.equal(s.options(conn), s.options(conn), 'the same options object while nothing changes');
+  const other = {};
+  s.report(other, 'standard_conforming_strings', true);
+  s.report(other, 'no_backslash_escapes', true);
+  assert.equal(s.options(other), s.options(conn), 'the same settings give the same (interned) object');
 });
 
-test('a statement that may change lexing makes the setting unknown until it completes', () => {
+test('PostgreSQL: a SET makes the setting unknown until it completes; its in-band report is then current', () => {
   const s = new SessionLexing();
   const conn = {};
   s.report(conn, 'standard_conforming_strings', true);
   s.changing(conn);
   s.changing(conn);
-  assert.deepEqual(s.options(conn), {}, 'pipelined statements behind a SET are analysed both ways');
+  assert.equal(s.options(conn), UNKNOWN_LEXING, 'pipelined statements behind a SET are analysed both ways');
   s.report(conn, 'standard_conforming_strings', false); // the server's ParameterStatus
-  assert.deepEqual(s.options(conn), {}, 'still one changer in flight');
-  s.changed(conn, true);
-  assert.deepEqual(s.options(conn), {});
-  s.changed(conn, true);
+  s.changed(conn);
+  assert.equal(s.options(conn), UNKNOWN_LEXING, 'still one changer in flight');
+  s.changed(conn);
   assert.deepEqual(s.options(conn), { standardConformingStrings: false });
 });
 
-test('a changer whose result carried no status leaves the setting unknown until the next report', () => {
+test('PostgreSQL: a changer that changed nothing (no report) leaves the known value', () => {
   const s = new SessionLexing();
   const conn = {};
-  s.report(conn, 'no_backslash_escapes', false);
+  s.report(conn, 'standard_conforming_strings', true);
   s.changing(conn);
-  s.changed(conn, false);
-  assert.deepEqual(s.options(conn), {});
-  s.report(conn, 'no_backslash_escapes', true);
+  s.changed(conn);
+  assert.deepEqual(s.options(conn), { standardConformingStrings: true });
+});
+
+test('MySQL: a status snapshot taken while a changer is in flight is not trusted; after it, unknown until the next snapshot', () => {
+  const s = new SessionLexing();
+  const conn = {};
+  s.report(conn, 'no_backslash_escapes', false); // handshake
+  assert.deepEqual(s.options(conn), { backslashEscapes: true });
+  s.changing(conn); // SET sql_mode = ...
+  s.report(conn, 'no_backslash_escapes', false); // an earlier INSERT's OK packet, completing after the SET was sent
+  s.changed(conn);
+  assert.equal(s.options(conn), UNKNOWN_LEXING);
+  s.report(conn, 'no_backslash_escapes', true); // the next OK packet
   assert.deepEqual(s.options(conn), { backslashEscapes: false });
 });
 

@@ -24,6 +24,7 @@ function notify(recorder: StatementRecorder, type: 'db.connect' | 'db.disconnect
 
 /** db.connect now (the session is established), db.disconnect when its socket closes, whatever the cause. */
 function announce(recorder: StatementRecorder, conn: ConnectionLike, state: ConnectionState): void {
+  reportStringLexing(recorder, conn);
   notify(recorder, 'db.connect', state, conn);
   conn.stream?.once('close', () => notify(recorder, 'db.disconnect', state));
 }
@@ -46,6 +47,24 @@ export function instrumentConnection(recorder: StatementRecorder, conn: Connecti
       completeConnectionState(state, conn);
       announce(recorder, conn, state);
     });
+  }
+}
+
+/** SERVER_STATUS_NO_BACKSLASH_ESCAPES: the session's sql_mode has NO_BACKSLASH_ESCAPES. */
+const NO_BACKSLASH_ESCAPES = 512;
+
+/**
+ * The handshake's status flags say how the session starts out lexing strings. (Later changes come with
+ * OK packets that mysql2 does not hand over for every statement: after a statement that may change
+ * sql_mode the auditor analyses texts with a backslash both ways.)
+ */
+function reportStringLexing(recorder: StatementRecorder, conn: ConnectionLike): void {
+  const flags = (conn as { _handshakePacket?: { statusFlags?: unknown } | null })._handshakePacket?.statusFlags;
+  if (recorder.sessionSetting === undefined || typeof flags !== 'number') return;
+  try {
+    recorder.sessionSetting(conn, 'no_backslash_escapes', (flags & NO_BACKSLASH_ESCAPES) !== 0);
+  } catch (error) {
+    warnRecorderFailure(error);
   }
 }
 

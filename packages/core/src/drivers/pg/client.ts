@@ -2,6 +2,7 @@ import type { StatementRecorder } from '../../capture/types.js';
 import { type ClientState, clientState, createClientState, type InstrumentedClient, kClientState } from './client-state.js';
 import { instrumentedQuery } from './query.js';
 import type { PgClientLike } from './types.js';
+import { watchStringLexing } from './session-settings.js';
 import { reportRecorderFailure } from './warn.js';
 
 /**
@@ -14,6 +15,7 @@ export function instrumentClient(recorder: StatementRecorder, client: PgClientLi
   const state = createClientState(recorder, client);
   Object.defineProperty(client as InstrumentedClient, kClientState, { value: state, configurable: true });
   client.query = instrumentedQuery;
+  watchStringLexing(recorder, client);
   if (lifecycle) {
     client.on('connect', onClientConnect);
     client.on('end', onClientEnd);
