@@ -1,6 +1,6 @@
 /** Creates and drops the benchmark tables (prefix qt_bench_) and reads the server versions, with the raw drivers. */
 import { createRequire } from 'node:module';
-import { DB_CONFIG, type Db, EVENTS_TABLE, ITEMS_TABLE } from './shared.js';
+import { AUTHORS_TABLE, DB_CONFIG, type Db, EVENTS_TABLE, ITEMS_TABLE, POSTS_TABLE, W3_AUTHORS } from './shared.js';
 
 const require = createRequire(import.meta.url);
 const ROWS = 10_000;
@@ -51,6 +51,16 @@ export async function createTables(db: Db): Promise<void> {
         `CREATE TABLE ${EVENTS_TABLE} (id bigserial PRIMARY KEY, account_id integer NOT NULL, kind text NOT NULL, amount integer NOT NULL, created_at timestamptz NOT NULL DEFAULT now())`,
       );
       await c.run(`ANALYZE ${ITEMS_TABLE}`);
+      // W3 (ORM flow): authors and their posts, mapped by bench/prisma/schema.prisma and bench/orm.ts.
+      await c.run(`DROP TABLE IF EXISTS ${POSTS_TABLE}`);
+      await c.run(`DROP TABLE IF EXISTS ${AUTHORS_TABLE}`);
+      await c.run(`CREATE TABLE ${AUTHORS_TABLE} (id serial PRIMARY KEY, email text NOT NULL UNIQUE, name text NOT NULL)`);
+      await c.run(`CREATE TABLE ${POSTS_TABLE} (id serial PRIMARY KEY, title text NOT NULL, author_id integer NOT NULL REFERENCES ${AUTHORS_TABLE}(id))`);
+      await c.run(`CREATE INDEX ${POSTS_TABLE}_author ON ${POSTS_TABLE} (author_id)`);
+      await c.run(`INSERT INTO ${AUTHORS_TABLE} (id, email, name) SELECT g, 'author' || g || '@example.com', 'Author ' || g FROM generate_series(1, ${W3_AUTHORS}) AS g`);
+      await c.run(`INSERT INTO ${POSTS_TABLE} (title, author_id) SELECT 'post ' || g, (g % ${W3_AUTHORS}) + 1 FROM generate_series(1, ${W3_AUTHORS * 5}) AS g`);
+      await c.run(`ANALYZE ${AUTHORS_TABLE}`);
+      await c.run(`ANALYZE ${POSTS_TABLE}`);
     } else {
       await c.run(
         `CREATE TABLE ${ITEMS_TABLE} (id INT PRIMARY KEY, name VARCHAR(64) NOT NULL, email VARCHAR(128) NOT NULL, balance DECIMAL(12,2) NOT NULL, created_at DATETIME(6) NOT NULL) ENGINE=InnoDB`,
@@ -77,6 +87,10 @@ export async function dropTables(db: Db): Promise<void> {
   try {
     await c.run(`DROP TABLE IF EXISTS ${ITEMS_TABLE}`);
     await c.run(`DROP TABLE IF EXISTS ${EVENTS_TABLE}`);
+    if (db === 'postgres') {
+      await c.run(`DROP TABLE IF EXISTS ${POSTS_TABLE}`);
+      await c.run(`DROP TABLE IF EXISTS ${AUTHORS_TABLE}`);
+    }
   } finally {
     await c.end();
   }

@@ -16,14 +16,29 @@ const DB_LABEL = { postgres: 'PostgreSQL (pg)', mysql: 'MariaDB (mysql2)' } as c
 const WORKLOAD_LABEL = {
   W1: 'W1: point SELECT by primary key on a 10,000-row table',
   W2: 'W2: INSERT with 3 parameters',
+  W3: 'W3: ORM flow',
 } as const;
+
+const ORM_LABEL = {
+  prisma: 'Prisma `author.findMany({ where: { id }, include: { posts: true } })`',
+  typeorm: 'TypeORM `repository.find({ where: { id }, relations: { posts: true } })`',
+  knex: "Knex `knex('qt_bench_post').select('id', 'title', 'author_id').where('author_id', id)`",
+} as const;
+
+const W3_VARIANT_LABEL: Partial<Record<Variant, string>> = {
+  raw: 'raw ORM',
+  'qt-async': 'ORM + its querytrail plugin, async journal',
+};
 
 const range = (s: Spread, d = 2): string => `${fmt(s.min, d)}–${fmt(s.max, d)}`;
 const ms = (us: number): string => `${fmt(us / 1000, 2)} ms`;
 
 function comparisonTable(c: ComparisonSummary): string[] {
+  const w3 = c.workload === 'W3';
   const lines = [
-    `### ${WORKLOAD_LABEL[c.workload]} — ${DB_LABEL[c.db]}, concurrency ${c.concurrency}`,
+    w3 && c.orm
+      ? `### ${WORKLOAD_LABEL.W3} — ${ORM_LABEL[c.orm]}, PostgreSQL, concurrency ${c.concurrency} (q/s and CPU per ORM operation)`
+      : `### ${WORKLOAD_LABEL[c.workload]} — ${DB_LABEL[c.db]}, concurrency ${c.concurrency}`,
     '',
     '| variant | q/s (median) | throughput / raw (paired; range) | client CPU µs/query | added CPU µs/query vs raw (paired; range) | p50 latency | p99 latency | records or spans per query |',
     '|---|---:|---:|---:|---:|---:|---:|---:|',
@@ -36,7 +51,7 @@ function comparisonTable(c: ComparisonSummary): string[] {
     const delta = p ? `${signed(p.cpuDeltaUs.median)} (${signed(p.cpuDeltaUs.min)} to ${signed(p.cpuDeltaUs.max)})` : '—';
     const produced = v === 'raw' ? '—' : `${fmt(s.producedPerQuery, 2)}${s.dropped > 0 ? ` (${s.dropped} spans dropped)` : ''}`;
     lines.push(
-      `| ${VARIANT_LABEL[v]} | ${fmt(s.qps.median)} | ${ratio} | ${fmt(s.cpuUsPerQuery.median)} | ${delta} | ${ms(s.p50Us.median)} | ${ms(s.p99Us.median)} | ${produced} |`,
+      `| ${(w3 ? W3_VARIANT_LABEL[v] : undefined) ?? VARIANT_LABEL[v]} | ${fmt(s.qps.median)} | ${ratio} | ${fmt(s.cpuUsPerQuery.median)} | ${delta} | ${ms(s.p50Us.median)} | ${ms(s.p99Us.median)} | ${produced} |`,
     );
   }
   if (c.variants['qt-sync'] && c.variants['qt-async']) {
@@ -109,7 +124,7 @@ export function renderMarkdown(r: BenchReport): string {
     const v = t.unit === '×' ? `${fmt(t.measured, 2)}×` : `${fmt(t.measured, t.unit === 'µs' ? 1 : 0)} ${t.unit}`;
     out.push(`| ${t.what} | ${v} | ${t.target} | ${t.pass ? 'PASS' : '**MISS**'} | ${t.detail} |`);
   }
-  out.push('| W3 ORM flow (Prisma / TypeORM / Knex through querytrail) | not measured yet | — | — | the ORM plugins do not exist yet |', '');
+  out.push('');
   if (Math.max(m.loadAverageStart[0] ?? 0, m.loadAverageEnd[0] ?? 0) > m.cores * 0.75) {
     out.push(
       `> **Loaded machine**: the 1-minute load average reached ${fmt(Math.max(m.loadAverageStart[0] ?? 0, m.loadAverageEnd[0] ?? 0), 2)} on ${m.cores} cores during`,
@@ -176,14 +191,42 @@ export function renderMarkdown(r: BenchReport): string {
   );
   for (const c of r.comparisons) out.push(...comparisonTable(c));
   out.push(
-    '### W3: ORM flow — not measured yet',
+    'W3 (ORM flow, PostgreSQL): each ORM raw against the same ORM with its querytrail plugin, async journal,',
+    'imported from the built packages as an application would: Prisma 7 with `@prisma/adapter-pg` on a pg pool',
+    '(`withQuerytrail(new PrismaPg(pool), auditor)` + `.$extends(querytrailExtension(auditor))`, client generated',
+    'from `bench/prisma/schema.prisma`), TypeORM (`instrumentTypeorm(dataSource, auditor)` before `initialize()`,',
+    `EntitySchemas) and Knex (\`instrumentKnex(knex, auditor)\`), each with a pool of ${r.config.poolSize}.`,
+    'An operation reads one author (1,000 authors, keys spread over the table) and its 5 posts. "q/s" and CPU are per',
+    'ORM operation; "records per query" is statements recorded per operation (Prisma loads the relation with a second',
+    'statement). The targets reuse the async-mode targets of W1: throughput ≥ 0.90 of raw, and added client CPU',
+    '≤ 20 µs per statement sent (the per-operation difference divided by the statements per operation).',
     '',
-    '| variant | q/s | throughput / raw | client CPU µs/query |',
-    '|---|---:|---:|---:|',
-    '| all | not measured yet | not measured yet | not measured yet |',
-    '',
-    'W3 will run a Prisma / TypeORM / Knex flow through the querytrail ORM plugins once they exist.',
-    '',
+  );
+  const mem = r.memory;
+  out.push('## Memory while a sink is down', '');
+  if (mem) {
+    const row = (label: string, run: NonNullable<typeof mem.noSink>): string =>
+      `| ${label} | ${fmt(run.statements)} | ${run.samples.map((x) => fmt(x.rssMiB)).join(' → ')} | ${fmt(run.growthMiB)} MiB | ${fmt(Math.max(...run.samples.map((x) => x.heapUsedMiB)))} MiB | ${fmt(run.journalBytes / 2 ** 20)} MiB | ${fmt(run.sinkWriteAttempts)} | ${fmt((run.statements / run.wallMs) * 1000)} |`;
+    out.push(
+      '`bench/memory.bench.ts` (`node --expose-gc`): W1-shaped statements through `auditor.begin(...).succeed()` directly,',
+      'as the journal micro-benchmark does, not through a driver (a million pg round trips take several minutes on',
+      'this machine; the memory in question is the auditor\'s, which sees the same records either way). Async journal',
+      'in a fresh directory, one sink whose `write()` always throws (retried with backoff, at most 1 s apart), chunks',
+      'of 1,000 statements with a turn of the event loop between chunks, as fast as the process can produce them.',
+      'RSS is sampled after a forced GC at the start (after a first chunk), every 100,000 statements and at the end',
+      '(after `flush()`). The growth is the largest sample minus the first; target ≤ 64 MiB over 1,000,000 statements.',
+      'The same run without any sink is the control: the difference is what the down sink costs.',
+      '',
+      '| run | statements | RSS MiB (samples) | growth | largest heap used | journal on disk | failed sink writes | statements/s |',
+      '|---|---:|---|---:|---:|---:|---:|---:|',
+      row('one sink, down', mem.down),
+      ...(mem.noSink ? [row('no sink (control)', mem.noSink)] : []),
+      '',
+    );
+  } else {
+    out.push('Not run.', '');
+  }
+  out.push(
     '## Component micro-benchmarks',
     '',
     '### Journal alone',
@@ -272,7 +315,8 @@ export function renderMarkdown(r: BenchReport): string {
     '',
     'Other variables: `BENCH_WARMUP` (warm-up queries per worker), `BENCH_JOURNAL_EVENTS`, `BENCH_ANALYSIS_RUNS`,',
     '`BENCH_JOURNAL_DIR` (where the journals go; its file system matters for sync mode), `BENCH_OUT` (output',
-    'directory, default docs), `BENCH_SKIP_BUILD=1`.',
+    'directory, default docs), `BENCH_SKIP_BUILD=1`, `BENCH_MEMORY_STATEMENTS` (default 1,000,000; quick 200,000),',
+    '`BENCH_ORM_CONCURRENCY` (W3, default 32). W3 needs the ORM plugins built (`npm run build`).',
     '',
   );
   return out.join('\n');

@@ -18,7 +18,8 @@ import { fileURLToPath } from 'node:url';
 import { createTables, dropTables, rowCount, serverVersion } from './db.js';
 import { renderMarkdown } from './report.js';
 import { sampleEvent } from './sample-event.js';
-import { type Db, EVENTS_TABLE, POOL_SIZE, type Variant, type WorkerResult, type WorkerSpec, type Workload } from './shared.js';
+import type { MemoryRun } from './memory.bench.js';
+import { type Db, EVENTS_TABLE, type Orm, POOL_SIZE, type Variant, type WorkerResult, type WorkerSpec, type Workload } from './shared.js';
 import { median, rotate, type Spread, spread } from './stats.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,6 +46,10 @@ export const config = {
   queries,
   warmup: int('BENCH_WARMUP', quick ? 300 : Math.max(4000, queries)),
   journalEvents: int('BENCH_JOURNAL_EVENTS', quick ? 10_000 : 30_000),
+  /** Audited statements for the memory measurement (sink down); the target is stated over 1,000,000. */
+  memoryStatements: int('BENCH_MEMORY_STATEMENTS', quick ? 200_000 : 1_000_000),
+  /** W3 (ORM flow) concurrency. */
+  ormConcurrency: int('BENCH_ORM_CONCURRENCY', 32),
   analysisRuns: int('BENCH_ANALYSIS_RUNS', quick ? 1 : 3),
   dbs: (env.BENCH_DBS ?? 'postgres,mysql').split(',').map((s) => s.trim()) as Db[],
   poolSize: POOL_SIZE,
@@ -61,13 +66,26 @@ export interface Comparison {
   db: Db;
   workload: Workload;
   concurrency: number;
+  /** W3: the ORM measured. */
+  orm?: Orm;
+  /** The variants compared (rotated over rounds); raw first. */
+  compared: Variant[];
 }
 
-const comparisons: Comparison[] = config.dbs.flatMap((db) => [
-  { id: `W1-${db}-c1`, db, workload: 'W1' as const, concurrency: 1 },
-  { id: `W1-${db}-c32`, db, workload: 'W1' as const, concurrency: 32 },
-  { id: `W2-${db}-c32`, db, workload: 'W2' as const, concurrency: 32 },
-]);
+export const ORMS: Orm[] = ['prisma', 'typeorm', 'knex'];
+// W3 (ORM flow): PostgreSQL only, raw ORM against ORM + its querytrail plugin (async journal).
+const W3_VARIANTS: Variant[] = ['raw', 'qt-async'];
+
+const comparisons: Comparison[] = [
+  ...config.dbs.flatMap((db) => [
+    { id: `W1-${db}-c1`, db, workload: 'W1' as const, concurrency: 1, compared: VARIANTS },
+    { id: `W1-${db}-c32`, db, workload: 'W1' as const, concurrency: 32, compared: VARIANTS },
+    { id: `W2-${db}-c32`, db, workload: 'W2' as const, concurrency: 32, compared: VARIANTS },
+  ]),
+  ...(config.dbs.includes('postgres')
+    ? ORMS.map((orm) => ({ id: `W3-${orm}-c${config.ormConcurrency}`, db: 'postgres' as const, workload: 'W3' as const, concurrency: config.ormConcurrency, orm, compared: W3_VARIANTS }))
+    : []),
+];
 
 function commandLine(): string {
   const set = Object.keys(env)
@@ -114,7 +132,7 @@ async function withRetry<T>(what: string, fn: () => Promise<T>): Promise<T> {
 }
 
 async function runWorker(spec: WorkerSpec, round: number): Promise<WorkerResult> {
-  const profName = `${spec.workload}-${spec.db}-c${spec.concurrency}-${spec.variant}-r${round}`;
+  const profName = `${spec.workload}-${spec.orm ?? spec.db}-c${spec.concurrency}-${spec.variant}-r${round}`;
   const out = await withRetry(profName, () =>
     runNode(['--import', 'tsx', 'bench/worker.ts', JSON.stringify(spec)], { timeoutMs: 300_000, profName }),
   );
@@ -195,6 +213,10 @@ async function machine(): Promise<Record<string, unknown>> {
         '@opentelemetry/instrumentation-pg',
         '@opentelemetry/instrumentation-mysql2',
         'tsx',
+        '@prisma/client',
+        '@prisma/adapter-pg',
+        'typeorm',
+        'knex',
       ].map((p) => [p, pkgVersion(p)]),
     ),
     querytrailCore: pkgVersion('@querytrail/core'),
@@ -233,7 +255,7 @@ function summarise(c: Comparison, results: WorkerResult[][]): ComparisonSummary 
   const byVariant = (v: Variant): WorkerResult[] => results.map((round) => round.find((r) => r.spec.variant === v)!).filter(Boolean);
   const variants: ComparisonSummary['variants'] = {};
   const paired: ComparisonSummary['paired'] = {};
-  for (const v of VARIANTS) {
+  for (const v of c.compared) {
     const rs = byVariant(v);
     if (rs.length === 0) continue;
     variants[v] = {
@@ -246,9 +268,10 @@ function summarise(c: Comparison, results: WorkerResult[][]): ComparisonSummary 
     };
   }
   const raw = byVariant('raw');
-  for (const v of VARIANTS) {
+  for (const v of c.compared) {
     if (v === 'raw') continue;
     const rs = byVariant(v);
+    if (rs.length === 0) continue;
     paired[v] = {
       qpsRatio: spread(rs.map((r, i) => r.qps / raw[i]!.qps)),
       cpuDeltaUs: spread(rs.map((r, i) => r.cpuUsPerQuery - raw[i]!.cpuUsPerQuery)),
@@ -269,7 +292,7 @@ export interface Target {
   detail: string;
 }
 
-function targets(sums: ComparisonSummary[], journal: Spread | undefined, analysis: AnalysisSummary | undefined): Target[] {
+function targets(sums: ComparisonSummary[], journal: Spread | undefined, analysis: AnalysisSummary | undefined, memory: MemorySummary | undefined): Target[] {
   const out: Target[] = [];
   const get = (id: string): ComparisonSummary | undefined => sums.find((s) => s.id === id);
   const range = (s: Spread, d = 2): string => `rounds ${s.min.toFixed(d)}–${s.max.toFixed(d)}, n=${s.n}`;
@@ -301,6 +324,36 @@ function targets(sums: ComparisonSummary[], journal: Spread | undefined, analysi
     const s = get(`W2-${db}-c32`)?.syncVsAsync;
     if (s) out.push({ id: `group-commit-W2-${db}-c32`, what: `sync mode group commit: W2 ${db} c32 sync / async throughput`, measured: s.median, unit: '×', target: '≥ 0.70', pass: s.median >= 0.7, detail: range(s) });
   }
+  // W3: the async-mode targets of W1, per ORM operation (throughput) and per statement sent (CPU).
+  for (const orm of ORMS) {
+    const c = get(`W3-${orm}-c${config.ormConcurrency}`);
+    const p = c?.paired['qt-async'];
+    const perOp = c?.variants['qt-async']?.producedPerQuery ?? Number.NaN;
+    if (!c || !p) continue;
+    out.push({ id: `tput-async-W3-${orm}`, what: `W3 ORM flow, ${orm} + querytrail (async) throughput / raw ${orm}, c${c.concurrency}`, measured: p.qpsRatio.median, unit: '×', target: '≥ 0.90', pass: p.qpsRatio.median >= 0.9, detail: range(p.qpsRatio) });
+    const perStmt = p.cpuDeltaUs.median / perOp;
+    out.push({
+      id: `cpu-async-W3-${orm}`,
+      what: `W3 ORM flow, ${orm}: added client CPU per statement sent (${fmt2(perOp)} statements per operation)`,
+      measured: perStmt,
+      unit: 'µs',
+      target: '≤ 20 µs',
+      pass: perStmt <= 20,
+      detail: `per operation ${Math.round(p.cpuDeltaUs.median)} µs (rounds ${Math.round(p.cpuDeltaUs.min)}–${Math.round(p.cpuDeltaUs.max)}), n=${p.cpuDeltaUs.n}`,
+    });
+  }
+  if (memory) {
+    const d = memory.down;
+    out.push({
+      id: 'memory-sink-down',
+      what: `RSS growth over ${fmt2(d.statements, 0)} audited statements (begin/succeed, async journal) while the only sink is down`,
+      measured: d.growthMiB,
+      unit: 'MiB',
+      target: '≤ 64 MiB',
+      pass: d.growthMiB <= 64,
+      detail: `RSS ${Math.round(d.samples[0]!.rssMiB)} → max ${Math.round(Math.max(...d.samples.map((x) => x.rssMiB)))} MiB after forced GC${memory.noSink ? `; same run without a sink: +${Math.round(memory.noSink.growthMiB)} MiB` : ''}`,
+    });
+  }
   if (journal) {
     out.push({ id: 'journal-events-per-s', what: 'journal alone: db.query records (as the query path hands them) written and flushed per second', measured: journal.median, unit: 'events/s', target: '≥ 100,000', pass: journal.median >= 100_000, detail: `runs ${Math.round(journal.min)}–${Math.round(journal.max)}, n=${journal.n}` });
   }
@@ -311,7 +364,54 @@ function targets(sums: ComparisonSummary[], journal: Spread | undefined, analysi
   return out;
 }
 
+const fmt2 = (x: number, d = 2): string => (Number.isFinite(x) ? x.toLocaleString('en-US', { maximumFractionDigits: d }) : 'n/a');
+
 // ---- component micro-benchmarks ----------------------------------------------------------------
+
+export interface MemorySummary {
+  /** The measured run: one sink whose write() always throws. */
+  down: MemoryRun;
+  /** The same run without a sink, to tell the sink's share from the journal's. */
+  noSink?: MemoryRun;
+}
+
+async function memoryBench(): Promise<MemorySummary> {
+  const one = async (sink: 'down' | 'no-sink'): Promise<MemoryRun> => {
+    const out = await withRetry(`memory bench (${sink})`, () =>
+      runNode(['--expose-gc', '--import', 'tsx', 'bench/memory.bench.ts', String(config.memoryStatements), sink], { timeoutMs: 600_000, profName: `memory-${sink}` }),
+    );
+    const run = JSON.parse(out.trim().split('\n').at(-1)!) as MemoryRun;
+    console.log(
+      `bench: memory (${sink === 'down' ? 'sink down' : 'no sink'}): ${run.statements} statements, RSS ${run.samples.map((x) => Math.round(x.rssMiB)).join(' → ')} MiB, growth ${Math.round(run.growthMiB)} MiB, ${run.sinkWriteAttempts} failed sink writes`,
+    );
+    return run;
+  };
+  return { down: await one('down'), noSink: await one('no-sink') };
+}
+
+const ORM_PACKAGES = ['@querytrail/prisma', '@querytrail/typeorm', '@querytrail/knex'];
+
+/**
+ * W3 set-up: builds the ORM plugins (scripts/bench.mjs builds core only; the workers import the dists,
+ * as an application would) unless BENCH_SKIP_BUILD=1, then `prisma generate` for
+ * bench/prisma/schema.prisma (generate needs no schema engine: any executable stands in).
+ */
+function prepareW3(): void {
+  if (env.BENCH_SKIP_BUILD !== '1') {
+    const t0 = performance.now();
+    try {
+      execFileSync('npm', ['run', '--silent', 'build', ...ORM_PACKAGES.flatMap((p) => ['--workspace', p])], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+      console.log(`bench: built ${ORM_PACKAGES.join(', ')} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    } catch (e) {
+      console.warn(`bench: building the ORM plugins failed, measuring their existing dists: ${(e as Error).message}`);
+    }
+  }
+  execFileSync(join(root, 'node_modules', '.bin', 'prisma'), ['generate', '--schema', join(root, 'bench', 'prisma', 'schema.prisma')], {
+    cwd: root,
+    env: { ...env, PRISMA_SCHEMA_ENGINE_BINARY: env.PRISMA_SCHEMA_ENGINE_BINARY ?? '/bin/true', PRISMA_HIDE_UPDATE_MESSAGE: '1', CHECKPOINT_DISABLE: '1' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
 
 interface JournalRun {
   /** records: statements finished through an auditor (the target); events: pre-built event objects. */
@@ -393,7 +493,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   if (config.cpuProfDir) mkdirSync(config.cpuProfDir, { recursive: true });
   console.log(
-    `bench: ${quick ? 'QUICK smoke run, ' : ''}${config.rounds} rounds × ${comparisons.length} comparisons × ${VARIANTS.length} variants, ` +
+    `bench: ${quick ? 'QUICK smoke run, ' : ''}${config.rounds} rounds × ${comparisons.length} comparisons (W1/W2 ${VARIANTS.length} variants, W3 ${W3_VARIANTS.length}), ` +
       `${config.queries} queries after ${config.warmup} warm-up per worker`,
   );
   const loadStart = loadavg();
@@ -402,6 +502,7 @@ async function main(): Promise<void> {
   const journalRuns: JournalRun[] = [];
   let analysis: AnalysisSummary | undefined;
   let policy: PolicySummary | undefined;
+  let memory: MemorySummary | undefined;
   let insertedRows: Record<string, number> = {};
   // Ctrl-C: the workers get the signal too; drop the tables before leaving.
   process.once('SIGINT', () => {
@@ -413,13 +514,13 @@ async function main(): Promise<void> {
     // their background work (autovacuum, purge) competes for the same 2 cores.
     analysis = await analysisBench();
     policy = await policyBench();
+    if (comparisons.some((c) => c.workload === 'W3')) prepareW3();
     for (const db of config.dbs) await createTables(db);
     for (let round = 0; round < config.rounds; round++) {
-      const order = rotate(VARIANTS, round);
       for (const c of comparisons) {
         const roundResults: WorkerResult[] = [];
-        for (const variant of order) {
-          const spec: WorkerSpec = { db: c.db, variant, workload: c.workload, concurrency: c.concurrency, queries: config.queries, warmup: config.warmup };
+        for (const variant of rotate(c.compared, round)) {
+          const spec: WorkerSpec = { db: c.db, variant, workload: c.workload, concurrency: c.concurrency, queries: config.queries, warmup: config.warmup, ...(c.orm ? { orm: c.orm } : {}) };
           const r = await runWorker(spec, round);
           roundResults.push(r);
           console.log(
@@ -436,6 +537,8 @@ async function main(): Promise<void> {
         console.log(`bench: round ${round + 1}/${config.rounds} journal alone (${mode}): ${Math.round(j.eventsPerSecond)} events/s (${j.records}/${j.events} recorded)`);
       }
     }
+    // Memory while a sink is down: once, after the rounds (it measures bytes, not time).
+    memory = await memoryBench();
     insertedRows = Object.fromEntries(await Promise.all(config.dbs.map(async (db) => [db, await rowCount(db, EVENTS_TABLE)] as const)));
   } finally {
     for (const db of config.dbs) {
@@ -463,7 +566,8 @@ async function main(): Promise<void> {
     journal: { summary: journal, eventsSummary: journalEvents, runs: journalRuns },
     analysis,
     policy,
-    targets: targets(sums, journal, analysis),
+    memory,
+    targets: targets(sums, journal, analysis, memory),
     insertedRows,
     raw: Object.fromEntries(results),
   };
@@ -486,6 +590,7 @@ export type BenchReport = {
   journal: { summary: Spread | undefined; eventsSummary?: Spread | undefined; runs: JournalRun[] };
   analysis: AnalysisSummary | undefined;
   policy?: PolicySummary | undefined;
+  memory?: MemorySummary | undefined;
   targets: Target[];
   insertedRows: Record<string, number>;
 };

@@ -2,7 +2,9 @@
 
 export type Db = 'postgres' | 'mysql';
 export type Variant = 'raw' | 'otel' | 'qt-async' | 'qt-sync';
-export type Workload = 'W1' | 'W2';
+export type Workload = 'W1' | 'W2' | 'W3';
+/** W3 (PostgreSQL only): the ORM whose flow is measured, raw against instrumented by its querytrail plugin. */
+export type Orm = 'prisma' | 'typeorm' | 'knex';
 
 export interface WorkerSpec {
   db: Db;
@@ -11,6 +13,8 @@ export interface WorkerSpec {
   concurrency: number;
   queries: number;
   warmup: number;
+  /** W3 only. */
+  orm?: Orm;
 }
 
 export interface WorkerResult {
@@ -39,6 +43,10 @@ export const DB_CONFIG = {
 
 export const ITEMS_TABLE = 'qt_bench_items';
 export const EVENTS_TABLE = 'qt_bench_events';
+/** W3: 1,000 authors with 5 posts each (PostgreSQL only). */
+export const AUTHORS_TABLE = 'qt_bench_author';
+export const POSTS_TABLE = 'qt_bench_post';
+export const W3_AUTHORS = 1000;
 
 export const POINT_SELECT_SQL = {
   postgres: `SELECT id, name, email, balance, created_at FROM ${ITEMS_TABLE} WHERE id = $1`,

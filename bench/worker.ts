@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { makeOrmRunner } from './orm.js';
 import { DB_CONFIG, type Db, INSERT_SQL, POINT_SELECT_SQL, POOL_SIZE, type Variant, type WorkerResult, type WorkerSpec, type Workload } from './shared.js';
 
 const require = createRequire(import.meta.url);
@@ -132,7 +133,23 @@ function mysqlRunner(spec: WorkerSpec, instrument: (pool: object) => void, extra
   };
 }
 
+/** W3: an ORM's operation, raw or with its querytrail plugin (async journal). */
+async function makeOrmFlowRunner(spec: WorkerSpec, journalDir: string): Promise<{ runner: Runner; auditor?: Auditor }> {
+  if (!spec.orm || spec.db !== 'postgres') throw new Error('W3 needs an orm and db postgres');
+  if (spec.variant !== 'raw' && spec.variant !== 'qt-async') throw new Error(`W3 compares raw and qt-async, not ${spec.variant}`);
+  const auditor = spec.variant === 'raw' ? undefined : await setUpQuerytrail('async', journalDir);
+  const orm = await makeOrmRunner(spec.orm, auditor);
+  const runner: Runner = auditor
+    ? { op: orm.op, settle: () => auditor.flush(), produced: () => auditor.journal!.lastSeq, dropped: () => 0, close: async () => {
+        await orm.close();
+        await auditor.close();
+      } }
+    : { op: orm.op, settle: async () => {}, produced: () => 0, dropped: () => 0, close: orm.close };
+  return auditor ? { runner, auditor } : { runner };
+}
+
 async function makeRunner(spec: WorkerSpec, journalDir: string): Promise<{ runner: Runner; auditor?: Auditor }> {
+  if (spec.workload === 'W3') return makeOrmFlowRunner(spec, journalDir);
   const make = spec.db === 'postgres' ? pgRunner : mysqlRunner;
   const variant: Variant = spec.variant;
   if (variant === 'raw') {
