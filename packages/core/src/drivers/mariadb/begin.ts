@@ -18,9 +18,16 @@ export interface Statement {
   preparedName?: string | undefined;
 }
 
+/** SERVER_STATUS_NO_BACKSLASH_ESCAPES in the status flags the driver keeps from the last OK/EOF packet. */
+const NO_BACKSLASH_ESCAPES = 512;
+
 /** Throws only a QuerytrailError (never send); any other recorder failure is a warning. */
 function begin(recorder: StatementRecorder, s: Statement, state: ConnectionState, connection: object): StatementHandle | undefined {
   try {
+    // The driver's live status snapshot says how the session lexes strings as of its last response; the
+    // auditor trusts it only when no statement that could change that is still in flight.
+    const status = (connection as { info?: { status?: unknown } | null }).info?.status;
+    if (typeof status === 'number') recorder.sessionSetting?.(connection, 'no_backslash_escapes', (status & NO_BACKSLASH_ESCAPES) !== 0);
     return recorder.begin({
       text: typeof s.text === 'string' ? s.text : undefined,
       params: paramsOf(s.values),
