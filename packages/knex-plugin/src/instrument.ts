@@ -1,5 +1,4 @@
 import { QuerytrailError } from '@querytrail/core';
-import { providerOf } from './context.js';
 import { instrumentCheckouts, instrumentPooled, isolateCreation, wrapDriver } from './connections.js';
 import { register, stateOf } from './registry.js';
 import { patchClientQuery, patchRunner } from './runner-patch.js';
@@ -48,7 +47,7 @@ export function instrumentKnex<K extends KnexLike>(knex: K, auditor: DriverInstr
       `instrumentKnex: knex client '${String(client.driverName)}' is not supported (use client 'pg' or 'mysql2')`,
     );
   }
-  register(client, { auditor, instrument, provider: providerOf(auditor) });
+  register(client, { auditor, instrument });
   patchRunner(client);
   patchClientQuery(client);
   wrapDriver(client, instrument);

@@ -1,4 +1,3 @@
-import type { ProvideContext } from './context.js';
 import type { DriverInstrumenter, KnexClientLike } from './types.js';
 
 /** What instrumentKnex set up for one knex instance. */
@@ -6,8 +5,6 @@ export interface KnexState {
   readonly auditor: DriverInstrumenter;
   /** Instruments one raw connection with the driver wrapper (idempotent in core). */
   readonly instrument: (connection: object) => object;
-  /** The auditor's contextProvider, if it has one. */
-  readonly provider: ProvideContext | undefined;
 }
 
 /**

@@ -43,7 +43,7 @@ export function patchRunner(client: KnexClientLike): void {
         const state = stateOf(this.client);
         if (!state) return original.call(this, obj);
         if (obj !== null && typeof obj === 'object') fromRunner.add(obj);
-        return withOrm(builderOrm(this.builder, obj as CompiledQueryLike), state.provider, () => original.call(this, obj));
+        return withOrm(builderOrm(this.builder, obj as CompiledQueryLike), () => original.call(this, obj));
       },
   );
   once(
@@ -54,7 +54,7 @@ export function patchRunner(client: KnexClientLike): void {
         const state = stateOf(this.client);
         if (!state) return original.apply(this, args);
         // The statement is compiled after the connection is acquired; the builder already knows its method.
-        return withOrm(builderOrm(this.builder, undefined), state.provider, () => original.apply(this, args));
+        return withOrm(builderOrm(this.builder, undefined), () => original.apply(this, args));
       },
   );
 }
@@ -77,7 +77,7 @@ export function patchClientQuery(client: KnexClientLike): void {
         }
         const orm =
           typeof obj === 'string' ? transactionOrm(obj) : builderOrm(undefined, (obj ?? undefined) as CompiledQueryLike | undefined);
-        return withOrm(orm, state.provider, () => original.call(this, connection, obj));
+        return withOrm(orm, () => original.call(this, connection, obj));
       },
   );
 }
