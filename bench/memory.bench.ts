@@ -2,7 +2,13 @@
  * Memory while a sink is down: N audited statements (async journal, a journal directory, one sink
  * whose write() always throws) and the process RSS sampled after a forced GC at the start, every
  * 100,000 statements and at the end. Prints one JSON line (a `MemoryRun`). Run with --expose-gc:
- *   node --expose-gc --import tsx bench/memory.bench.ts 1000000
+ *   node --expose-gc --import tsx bench/memory.bench.ts 1000000 [down|no-sink] [statements per second]
+ *
+ * The rate (default 0: as fast as this process can produce them) paces the statements in chunks of
+ * 1,000. Unpaced, one core produces W1 records faster than the journal can chain and write them (about
+ * 140,000 against 110,000 per second here), so the run measures overload: the queue fills to its
+ * bound and the overflow is counted in `sink.gap` records (`dropped`). Paced at a rate the journal
+ * sustains, it measures what the target is about: memory while a sink is down.
  *
  * The statements are W1-shaped and go through `auditor.begin(...).succeed()` directly, as
  * bench/journal.bench.ts does, not through a driver: a million pg round trips take several minutes on
@@ -10,17 +16,18 @@
  * which sees the same records either way. Chunks of 1,000 with a turn of the event loop in between,
  * so the journal writer and the sink engine's retries run as they would in an application.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { setImmediate as turn } from 'node:timers/promises';
+import { setTimeout as sleep, setImmediate as turn } from 'node:timers/promises';
 import { createAuditor, type Sink } from '@querytrail/core';
 import { POINT_SELECT_SQL } from './shared.js';
 
 const count = Number(process.argv[2] ?? 1_000_000);
 /** `no-sink`: the same run without the sink, to tell the sink's share of the growth from the journal's. */
 const withSink = process.argv[3] !== 'no-sink';
+const rate = Number(process.argv[4] ?? 0);
 const CHUNK = 1000;
 const SAMPLE_EVERY = 100_000;
 const MiB = 2 ** 20;
@@ -29,12 +36,20 @@ export interface MemorySample {
   statements: number;
   rssMiB: number;
   heapUsedMiB: number;
+  heapTotalMiB: number;
   externalMiB: number;
+  arrayBuffersMiB: number;
+  /** Anonymous resident memory (Linux /proc/self/status RssAnon), when available. */
+  rssAnonMiB?: number;
 }
 export interface MemoryRun {
   mode: 'begin-succeed';
   sink: 'down' | 'none';
+  /** Statements per second the run was paced at; 0 = unpaced. */
+  rate: number;
   statements: number;
+  /** Events the journal did not keep (queue full), as its sink.gap records count them. */
+  dropped: number;
   records: number;
   wallMs: number;
   gcForced: boolean;
@@ -49,7 +64,17 @@ export interface MemoryRun {
 function sample(statements: number): MemorySample {
   if (global.gc) global.gc();
   const m = process.memoryUsage();
-  return { statements, rssMiB: m.rss / MiB, heapUsedMiB: m.heapUsed / MiB, externalMiB: m.external / MiB };
+  const anon = rssAnonKiB();
+  return { statements, rssMiB: m.rss / MiB, heapUsedMiB: m.heapUsed / MiB, heapTotalMiB: m.heapTotal / MiB, externalMiB: m.external / MiB, arrayBuffersMiB: m.arrayBuffers / MiB, ...(anon === undefined ? {} : { rssAnonMiB: anon / 1024 }) };
+}
+
+function rssAnonKiB(): number | undefined {
+  try {
+    const m = /RssAnon:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m ? Number(m[1]) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function dirBytes(dir: string): number {
@@ -64,6 +89,7 @@ function dirBytes(dir: string): number {
 const dir = mkdtempSync(join(process.env.BENCH_JOURNAL_DIR ?? tmpdir(), 'qt-bench-memory-'));
 let attempts = 0;
 let errors = 0;
+let dropped = 0;
 const down: Sink = {
   name: 'down',
   accepts: 'records',
@@ -77,7 +103,14 @@ const down: Sink = {
 try {
   const auditor = createAuditor({
     service: { name: 'querytrail-bench', env: 'bench' },
-    journal: { dir, mode: 'async' },
+    journal: {
+      dir,
+      mode: 'async',
+      onError: (e) => {
+        const m = /dropped (\d+) events/.exec(e.message);
+        if (m) dropped += Number(m[1]);
+      },
+    },
     catalog: { mode: false },
     ...(withSink ? { sinks: [down] } : {}),
     // Retries at least once a second, so the down sink is exercised all through the run.
@@ -109,7 +142,10 @@ try {
   const t0 = performance.now();
   for (let i = 0; i < count; i += CHUNK) {
     chunk(i);
-    await turn();
+    const due = rate > 0 ? t0 + ((i + CHUNK) / rate) * 1000 : 0;
+    const ahead = due - performance.now();
+    if (ahead >= 1) await sleep(ahead);
+    else await turn();
     if ((i + CHUNK) % SAMPLE_EVERY === 0 && i + CHUNK < count) samples.push(sample(i + CHUNK));
   }
   await auditor.flush();
@@ -121,7 +157,9 @@ try {
   const run: MemoryRun = {
     mode: 'begin-succeed',
     sink: withSink ? 'down' : 'none',
+    rate,
     statements: count,
+    dropped,
     records,
     wallMs,
     gcForced: typeof global.gc === 'function',

@@ -1,4 +1,4 @@
-import { appendFileSync, closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, renameSync, writeSync, writevSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatMicros, nowMicros } from '../event/clock.js';
@@ -7,7 +7,8 @@ import { EVENT_SCHEMA } from '../event/types.js';
 import { uuidv7 } from '../event/uuidv7.js';
 import { JournalUnavailableError } from '../errors.js';
 import { type Checkpoint, CHECKPOINT_SCHEMA, checkpointLineHash, signCheckpoint } from './checkpoint.js';
-import { hashLine, sha256Hex, ZERO_HASH } from './hash.js';
+import { BatchBuffers, dropBytes } from './batch-buffers.js';
+import { hashLine, ZERO_HASH } from './hash.js';
 import { isJournalRecord, type JournalRecord } from './record.js';
 import { serializeEvent } from './serialize.js';
 import { MerkleAccumulator } from './merkle.js';
@@ -26,7 +27,10 @@ export interface JournalOptions {
   mode?: 'async' | 'sync' | 'auto';
   /** Start a new segment file once the current one reaches this size. Default 64 MiB. */
   segmentMaxBytes?: number;
-  /** Bound on events waiting to be written; beyond it events are counted and a sink.gap record says so. Default 100,000. */
+  /**
+   * Bound on events waiting to be written; beyond it events are counted and a sink.gap record says so.
+   * Default 20,000: about 26 MiB for statement records (1.3 KB of heap each, measured).
+   */
   maxQueuedEvents?: number;
   /** Ed25519 private key for signed checkpoints. Without one, chains end in an unanchored tail. */
   signingKey?: SigningKeyInput;
@@ -51,8 +55,6 @@ interface Pending {
   durable?: { resolve: () => void; reject: (e: Error) => void };
 }
 
-/** Lines of a batch are encoded into one reused buffer (grown when a batch needs more). */
-const WRITE_BUFFER_BYTES = 1024 * 1024;
 
 /**
  * The local append-only journal: JSON lines in segment files, each record chained to the previous
@@ -99,7 +101,7 @@ export class Journal {
   ) {
     this.dir = options.dir;
     this.segmentMaxBytes = options.segmentMaxBytes ?? 64 * 1024 * 1024;
-    this.maxQueued = options.maxQueuedEvents ?? 100_000;
+    this.maxQueued = options.maxQueuedEvents ?? 20_000;
     this.checkpointEvery = options.checkpointEvery ?? 1000;
     this.syncTimeoutMs = options.syncTimeoutMs ?? 5000;
     this.lingerMs = options.lingerMs ?? 10;
@@ -295,15 +297,15 @@ export class Journal {
       this.dropped = 0;
     }
     const direct = batch.some((p) => p.durable !== undefined);
-    // One buffer for the batch: each line is encoded into it once, hashed from it, written from it.
-    let buf = this.writeBuffer;
-    let used = 0;
+    // Lines are encoded into the writer's buffers (each line once, hashed from there) and the whole
+    // batch goes down in one writev: one write per batch, however many buffers it fills, so the
+    // writer keeps up with a producer that hands it thousands of records per turn of the event loop.
+    const out = new BatchBuffers(this.buffers);
     const waiters: NonNullable<Pending['durable']>[] = [];
     for (const { event, durable } of batch) {
-      if (this.segmentBytes + used > 0 && this.segmentBytes + used + 2048 > this.segmentMaxBytes) {
+      if (this.segmentBytes + out.bytes > 0 && this.segmentBytes + out.bytes + 2048 > this.segmentMaxBytes) {
         // Seal the segment before it would overflow (2 KiB ahead: a typical record fits).
-        await this.writeAll(buf, used, direct);
-        used = 0;
+        await this.writeAll(out.take(), direct);
         await this.writeCheckpoint('rotation');
         await this.rotate();
       }
@@ -311,21 +313,17 @@ export class Journal {
       const integrity: IntegrityInfo = { chain_id: this.chainId, seq: this.seq, prev_hash: this.prevHash };
       const line = this.lineOf(event, integrity);
       // UTF-8 takes at most 3 bytes per UTF-16 unit; the newline one more.
-      const room = line.length * 3 + 1;
-      if (used + room > buf.length) {
-        if (used > 0) await this.writeAll(buf, used, direct);
-        used = 0;
-        if (room > buf.length) buf = Buffer.allocUnsafe(room); // one huge line: its own buffer
+      if (!out.reserve(line.length * 3 + 1)) {
+        // Every buffer of the pool is full: write what is there, then reuse them.
+        await this.writeAll(out.take(), direct);
+        out.reserve(line.length * 3 + 1);
       }
-      const n = buf.write(line, used, 'utf8');
-      const digest = sha256Hex(buf.subarray(used, used + n));
+      const digest = out.appendLine(line);
       this.prevHash = digest;
       if (this.signer) this.merkle.append(Buffer.from(digest, 'hex')); // the tree exists for checkpoints only
-      buf[used + n] = 0x0a;
-      used += n + 1;
       if (durable) waiters.push(durable);
     }
-    await this.writeAll(buf, used, direct);
+    await this.writeAll(out.take(), direct);
     if (waiters.length > 0) {
       try {
         await this.file!.datasync();
@@ -338,7 +336,8 @@ export class Journal {
     if (this.signer && this.seq - this.checkpointCount >= this.checkpointEvery) await this.writeCheckpoint('records');
   }
 
-  private readonly writeBuffer = Buffer.allocUnsafe(WRITE_BUFFER_BYTES);
+  /** The writer's reusable line buffers (see BatchBuffers); at most WRITE_BUFFERS_MAX are kept. */
+  private readonly buffers: Buffer[] = [];
 
   /** The record's line; a value that cannot be serialised falls back to the guarded serialiser. */
   private lineOf(event: QuerytrailEvent | JournalRecord, integrity: IntegrityInfo): string {
@@ -356,10 +355,11 @@ export class Journal {
   }
 
   /** Writes until every byte is down; on an error, waits and retries the rest (the chain is already fixed). */
-  private async writeAll(data: Buffer, total: number, direct = false): Promise<void> {
-    if (total === 0) return;
-    let offset = 0;
-    for (;;) {
+  private async writeAll(chunks: Buffer[], direct = false): Promise<void> {
+    let pending = chunks.filter((c) => c.length > 0);
+    let total = 0;
+    for (const c of pending) total += c.length;
+    while (total > 0) {
       try {
         if (!this.file) await this.openSegment();
         const fd = this.file!.fd;
@@ -369,14 +369,16 @@ export class Journal {
         // async mode never blocks the event loop on the disk.
         const bytesWritten =
           direct && typeof fd === 'number'
-            ? writeSync(fd, data, offset, total - offset)
-            : (await this.file!.write(data, offset, total - offset)).bytesWritten;
+            ? pending.length === 1
+              ? writeSync(fd, pending[0]!)
+              : writevSync(fd, pending)
+            : pending.length === 1
+              ? (await this.file!.write(pending[0]!)).bytesWritten
+              : (await this.file!.writev(pending)).bytesWritten;
         this.segmentBytes += bytesWritten;
-        offset += bytesWritten;
-        if (offset === total) {
-          this.retryDelayMs = 50;
-          return;
-        }
+        total -= bytesWritten;
+        if (total > 0) pending = dropBytes(pending, bytesWritten);
+        this.retryDelayMs = 50;
       } catch (err) {
         this.onError(new Error(`querytrail journal write failed in ${this.dir}, retrying: ${String(err)}`, { cause: err }));
         await new Promise((r) => setTimeout(r, this.retryDelayMs));

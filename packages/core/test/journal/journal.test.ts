@@ -136,3 +136,31 @@ test('an event carrying values JSON cannot hold (BigInt, a cycle) is still writt
   assert.equal((first.request as Record<string, unknown>).self, '[circular]');
   assert.equal(verifyJournal(dir).ok, true);
 });
+
+test('a batch larger than the writer buffers (about 20 MiB in one turn, one 3 MiB line) is written whole and in order', async () => {
+  const dir = tempDir();
+  const auditor = createAuditor({ service: { name: 'big-batch' }, journal: { dir, maxQueuedEvents: 100_000 }, catalog: { mode: false }, maxStatementLength: 4 * 1024 * 1024 });
+  await auditor.flush();
+  // 9 MiB of text per 4,500 statements: the pool of 8 one-MiB buffers fills and is reused within one batch.
+  const pad = 'x'.repeat(2000);
+  const n = 10_000;
+  for (let i = 0; i < n; i++) {
+    auditor
+      .begin({ text: `SELECT '${pad}' AS p, ${i} AS i`, db: { system: 'postgresql', driver: 'pg', namespace: 'test' } })
+      .succeed({ rowsReturned: 1 });
+    if (i === n / 2) {
+      // One line larger than a buffer: it gets a buffer of its own, between the others.
+      auditor.begin({ text: `SELECT '${'y'.repeat(3 * 1024 * 1024)}'`, db: { system: 'postgresql', driver: 'pg', namespace: 'test' } }).succeed({});
+    }
+  }
+  await auditor.close();
+  const queries = readRecords(dir).filter((r) => r.rec.type === 'db.query');
+  assert.equal(queries.length, n + 1);
+  assert.ok(queries.some((r) => r.line.length > 3 * 1024 * 1024), 'the 3 MiB statement was written untruncated');
+  const order = queries.map((r) => /AS i$/.test(r.rec.statement!.text) ? Number(/(\d+) AS i$/.exec(r.rec.statement!.text)![1]) : -1);
+  assert.deepEqual(order.slice(0, n / 2 + 1), Array.from({ length: n / 2 + 1 }, (_, i) => i));
+  assert.equal(order[n / 2 + 1], -1, 'the huge statement sits where it was emitted');
+  assert.deepEqual(order.slice(n / 2 + 2), Array.from({ length: n / 2 - 1 }, (_, i) => n / 2 + 1 + i));
+  const report = verifyJournal(dir);
+  assert.equal(report.ok, true, JSON.stringify(report.findings.slice(0, 3)));
+});
