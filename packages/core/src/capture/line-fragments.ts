@@ -10,48 +10,68 @@ import { objectsOf } from './describe.js';
  * (per DbInfo, frozen), the context (per runWithContext scope, deep-frozen), the statement text and its
  * analysis (per cached analysis), its tables. Only values that can never change are cached; anything
  * else is serialised each time, so a cached piece is always what JSON.stringify would write now.
+ *
+ * A piece is kept as text (for `line()`) and, once asked for, as UTF-8 bytes: the journal copies the
+ * bytes of cached pieces straight into its write buffer (statement-line.ts writeStatementLine), so a
+ * line is neither concatenated nor encoded as a whole.
  */
 
-const sources = new WeakMap<SourceInfo, string>();
-
-/** `,"source":{...}` */
-export function sourceJson(source: SourceInfo): string {
-  let s = sources.get(source);
-  if (s === undefined) {
-    s = member('source', source);
-    if (deepFrozen(source)) sources.set(source, s);
+/** A piece of JSON text and, lazily, its UTF-8 bytes. */
+export class Fragment {
+  private encoded: Buffer | undefined;
+  constructor(readonly text: string) {}
+  get bytes(): Buffer {
+    if (this.encoded === undefined) this.encoded = Buffer.from(this.text, 'utf8');
+    return this.encoded;
   }
-  return s;
 }
 
-const dbs = new WeakMap<DbInfo, string>();
+export const EMPTY_FRAGMENT = new Fragment('');
+
+const sources = new WeakMap<SourceInfo, Fragment>();
+
+/** `,"source":{...}` */
+export function sourceJson(source: SourceInfo): Fragment {
+  let f = sources.get(source);
+  if (f === undefined) {
+    f = new Fragment(member('source', source));
+    if (deepFrozen(source)) sources.set(source, f);
+  }
+  return f;
+}
+
+const dbs = new WeakMap<DbInfo, Fragment>();
 
 /** `,"db":{...}` */
-export function dbJson(db: DbInfo): string {
-  let s = dbs.get(db);
-  if (s === undefined) {
-    s = member('db', db);
+export function dbJson(db: DbInfo): Fragment {
+  let f = dbs.get(db);
+  if (f === undefined) {
+    f = new Fragment(member('db', db));
     // mysql2 completes a connection's DbInfo in place at the handshake, then freezes it.
-    if (deepFrozen(db)) dbs.set(db, s);
+    if (deepFrozen(db)) dbs.set(db, f);
   }
-  return s;
+  return f;
 }
 
 interface ContextJson {
   /** `,"actor":…,"request":…` (before trace and db) */
-  head: string;
+  head: Fragment;
   /** `,"orm":…` (after db) */
-  orm: string;
+  orm: Fragment;
   /** 0: seen once, unchecked; 1: checked, never changes (cached); 2: may change (never cached). */
   state: 0 | 1 | 2;
 }
 
-const NO_CONTEXT: ContextJson = { head: '', orm: '', state: 1 };
+const NO_CONTEXT: ContextJson = { head: EMPTY_FRAGMENT, orm: EMPTY_FRAGMENT, state: 1 };
+
+function fragment(text: string): Fragment {
+  return text === '' ? EMPTY_FRAGMENT : new Fragment(text);
+}
 
 function contextPieces(ctx: AuditContext, state: ContextJson['state']): ContextJson {
   return {
-    head: (ctx.actor ? member('actor', ctx.actor) : '') + (ctx.request ? member('request', ctx.request) : ''),
-    orm: ctx.orm ? member('orm', ctx.orm) : '',
+    head: fragment((ctx.actor ? member('actor', ctx.actor) : '') + (ctx.request ? member('request', ctx.request) : '')),
+    orm: ctx.orm ? fragment(member('orm', ctx.orm)) : EMPTY_FRAGMENT,
     state,
   };
 }
@@ -68,8 +88,9 @@ let lastPieces: ContextJson = NO_CONTEXT;
 export function contextJson(ctx: AuditContext | undefined): ContextJson {
   if (ctx === undefined) return NO_CONTEXT;
   if (ctx !== lastContext) {
-    lastContext = ctx;
+    // Pieces first: if serialising throws, the slot must not claim this context.
     lastPieces = contextPieces(ctx, 0);
+    lastContext = ctx;
     return lastPieces;
   }
   if (lastPieces.state === 0) {
@@ -86,7 +107,7 @@ interface StatementJson {
   preparedName: string | undefined;
   truncated: boolean | undefined;
   /** `,"statement":{...` without params and without the closing brace. */
-  head: string;
+  head: Fragment;
 }
 
 const statements = new WeakMap<Analysis, StatementJson>();
@@ -95,7 +116,7 @@ const statements = new WeakMap<Analysis, StatementJson>();
  * `,"statement":{…` up to (not including) params and the closing brace. Everything but params
  * follows from the analysis, the text and the prepared name (describe.ts, auditor begin).
  */
-export function statementHead(analysis: Analysis, statement: StatementInfo): string {
+export function statementHead(analysis: Analysis, statement: StatementInfo): Fragment {
   const cached = statements.get(analysis);
   if (
     cached !== undefined &&
@@ -107,20 +128,20 @@ export function statementHead(analysis: Analysis, statement: StatementInfo): str
   }
   const { params: _params, ...rest } = statement;
   const json = member('statement', rest);
-  const head = json.slice(0, -1); // the closing brace; params (if any) go before it
+  const head = new Fragment(json.slice(0, -1)); // the closing brace; params (if any) go before it
   statements.set(analysis, { text: statement.text, preparedName: statement.prepared_name, truncated: statement.truncated, head });
   return head;
 }
 
-const objects = new WeakMap<Analysis, string>();
+const objects = new WeakMap<Analysis, Fragment>();
 
 /** `,"objects":[...]` or '' */
-export function objectsJson(analysis: Analysis): string {
-  let s = objects.get(analysis);
-  if (s === undefined) {
+export function objectsJson(analysis: Analysis): Fragment {
+  let f = objects.get(analysis);
+  if (f === undefined) {
     const refs = objectsOf(analysis);
-    s = refs ? member('objects', refs) : '';
-    objects.set(analysis, s);
+    f = refs ? new Fragment(member('objects', refs)) : EMPTY_FRAGMENT;
+    objects.set(analysis, f);
   }
-  return s;
+  return f;
 }

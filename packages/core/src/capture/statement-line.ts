@@ -2,6 +2,7 @@ import { member, num, quote } from '../event/json.js';
 import type { DbInfo, EventType, IntegrityInfo, ResultInfo, SourceInfo, StatementInfo } from '../event/types.js';
 import { EVENT_SCHEMA } from '../event/types.js';
 import type { Decision } from '../policy/index.js';
+import type { LineOut } from '../journal/record.js';
 import { contextJson, dbJson, objectsJson, sourceJson, statementHead } from './line-fragments.js';
 import { type PendingStatement, recordable } from './pending-statement.js';
 
@@ -62,16 +63,60 @@ export function statementLine(
   let s = `${HEAD}${eventId}","type":"${type}","time":"${times.time}"`;
   if (times.start !== undefined) s += `,"start_time":"${times.start}","end_time":"${times.time}","duration_us":${num(times.durationUs!)}`;
   s += integrityJson(integrity);
-  s += sourceJson(source);
+  s += sourceJson(source).text;
   const ctx = contextJson(p.context);
-  s += ctx.head;
+  s += ctx.head.text;
   if (p.trace) s += member('trace', p.trace);
-  s += dbJson(db);
-  s += ctx.orm;
-  s += statementHead(p.analysis, p.statement);
-  if (p.statement.params !== undefined) s += paramsJson(p.statement.params);
-  s += '}';
-  s += objectsJson(p.analysis);
+  s += dbJson(db).text;
+  s += ctx.orm.text;
+  s += statementHead(p.analysis, p.statement).text;
+  s += statementMiddle(p);
+  s += objectsJson(p.analysis).text;
+  return s + statementTail(p, result, attemptId);
+}
+
+/**
+ * The same line as statementLine, written into the journal's buffer: the ASCII head (ids, times,
+ * integrity) as latin1, cached pieces as their bytes, the rest encoded once. No whole-line string is
+ * built, concatenated or encoded. Must write exactly the bytes of statementLine's text in UTF-8
+ * (test/journal/line-format.test.ts compares the journal's lines with JSON.stringify of the events).
+ */
+export function writeStatementLine(
+  out: LineOut,
+  type: EventType,
+  eventId: string,
+  times: LineTimes,
+  integrity: IntegrityInfo,
+  source: SourceInfo,
+  p: PendingStatement,
+  db: DbInfo,
+  result: ResultInfo | undefined,
+  attemptId: string | undefined,
+): void {
+  // Only constants, UUIDs, formatted times, numbers and hex up to here: ASCII.
+  let s = `${HEAD}${eventId}","type":"${type}","time":"${times.time}"`;
+  if (times.start !== undefined) s += `,"start_time":"${times.start}","end_time":"${times.time}","duration_us":${num(times.durationUs!)}`;
+  out.latin1(s + integrityJson(integrity));
+  out.bytes(sourceJson(source).bytes);
+  const ctx = contextJson(p.context);
+  out.bytes(ctx.head.bytes);
+  if (p.trace) out.utf8(member('trace', p.trace));
+  out.bytes(dbJson(db).bytes);
+  out.bytes(ctx.orm.bytes);
+  out.bytes(statementHead(p.analysis, p.statement).bytes);
+  out.utf8(statementMiddle(p));
+  out.bytes(objectsJson(p.analysis).bytes);
+  out.utf8(statementTail(p, result, attemptId));
+}
+
+/** Params (if any) and the statement's closing brace. */
+function statementMiddle(p: PendingStatement): string {
+  return p.statement.params === undefined ? '}' : `${paramsJson(p.statement.params)}}`;
+}
+
+/** Sensitivity, policy, result, attempt_id and the closing brace of the line. */
+function statementTail(p: PendingStatement, result: ResultInfo | undefined, attemptId: string | undefined): string {
+  let s = '';
   const d = p.decision;
   if (d !== undefined) s += decisionJson(d);
   if (result !== undefined) s += resultJson(result);

@@ -1,60 +1,89 @@
 import { sha256Hex } from './hash.js';
+import type { LineOut } from './record.js';
 
 /** Size of one writer buffer. */
 export const WRITE_BUFFER_BYTES = 1024 * 1024;
-/** Buffers kept for reuse between batches: the writer's memory is bounded by this many MiB (plus one oversized line). */
+/** Buffers kept for reuse between batches: the writer's memory is bounded by this many MiB (plus oversized lines). */
 export const WRITE_BUFFERS_MAX = 8;
+/** Room a line is expected to need when it starts (a typical statement line is 1–2 KB). */
+const LINE_ROOM = 4096;
 
 /**
- * The lines of one batch, encoded into a pool of reused 1 MiB buffers. A line is encoded once,
- * hashed from its bytes in place and written from there; `take()` hands the filled parts to one
- * writev. The pool (owned by the journal) keeps at most WRITE_BUFFERS_MAX buffers; a line larger
- * than one buffer gets a buffer of its own that is not kept.
+ * The lines of one batch, encoded into a pool of reused 1 MiB buffers. A line is written once, piece
+ * by piece (LineOut), hashed from its bytes in place and written to the file from there; `take()`
+ * hands the filled parts to one writev. The pool (owned by the journal) keeps at most
+ * WRITE_BUFFERS_MAX buffers; a line that outgrows what is left gets a buffer of its own, not kept.
+ *
+ * Per line: startLine(), then writes, then endLine() (or abortLine() to discard it).
  */
-export class BatchBuffers {
+export class BatchBuffers implements LineOut {
   private index = 0;
-  private used = 0;
   private current: Buffer | undefined;
+  private used = 0;
+  private lineStart = 0;
   private filled: Buffer[] = [];
-  /** Bytes encoded and not yet taken. */
-  bytes = 0;
+  /** Bytes of complete lines not yet taken. */
+  pendingBytes = 0;
 
   constructor(private readonly pool: Buffer[]) {}
 
   /**
-   * Makes room for `room` bytes in the current buffer. False when the pool is exhausted: take()
-   * and write what is filled first, then reserve again (that always succeeds).
+   * Starts a line. False when the pool is used up: take() and write what is filled first, then start
+   * again (that always succeeds).
    */
-  reserve(room: number): boolean {
-    if (this.current !== undefined && this.used + room <= this.current.length) return true;
-    if (this.current !== undefined && this.used > 0) this.filled.push(this.current.subarray(0, this.used));
-    if (room > WRITE_BUFFER_BYTES) {
-      // One huge line: a buffer of its own, not kept in the pool.
-      this.current = Buffer.allocUnsafe(room);
+  startLine(): boolean {
+    if (this.current === undefined || this.used + LINE_ROOM > this.current.length) {
+      if (this.current !== undefined && this.used > 0) this.filled.push(this.current.subarray(0, this.used));
+      this.current = undefined;
       this.used = 0;
-      return true;
+      const next = this.poolBuffer();
+      if (next === undefined) return false;
+      this.current = next;
     }
-    if (this.index >= WRITE_BUFFERS_MAX) return this.exhausted();
-    let next = this.pool[this.index];
-    if (next === undefined) {
-      next = Buffer.allocUnsafe(WRITE_BUFFER_BYTES);
-      this.pool.push(next);
-    }
-    this.index += 1;
-    this.current = next;
-    this.used = 0;
+    this.lineStart = this.used;
     return true;
   }
 
-  /** Encodes the line and its newline after the last one; returns the line's hash (hex SHA-256, newline excluded). */
-  appendLine(line: string): string {
+  latin1(text: string): void {
+    if (this.used + text.length > this.current!.length) this.grow(text.length);
+    this.used += this.current!.write(text, this.used, 'latin1');
+  }
+
+  utf8(text: string): void {
+    // At most 3 bytes per UTF-16 unit; the exact length only when that bound does not fit.
+    if (this.used + text.length * 3 > this.current!.length) {
+      const n = Buffer.byteLength(text, 'utf8');
+      if (this.used + n > this.current!.length) this.grow(n);
+    }
+    this.used += this.current!.write(text, this.used, 'utf8');
+  }
+
+  bytes(data: Uint8Array): void {
+    if (this.used + data.length > this.current!.length) this.grow(data.length);
+    this.current!.set(data, this.used);
+    this.used += data.length;
+  }
+
+  /** Ends the line with its newline; returns its hash (hex SHA-256 of the line, newline excluded). */
+  endLine(): string {
+    if (this.used + 1 > this.current!.length) this.grow(1);
     const buf = this.current!;
-    const n = buf.write(line, this.used, 'utf8');
-    const digest = sha256Hex(buf.subarray(this.used, this.used + n));
-    buf[this.used + n] = 0x0a;
-    this.used += n + 1;
-    this.bytes += n + 1;
+    const digest = sha256Hex(buf.subarray(this.lineStart, this.used));
+    buf[this.used] = 0x0a;
+    this.used += 1;
+    this.pendingBytes += this.used - this.lineStart;
     return digest;
+  }
+
+  /** Discards what was written of the current line. */
+  abortLine(): void {
+    this.used = this.lineStart;
+  }
+
+  /** A whole line given as a string: startLine() first. */
+  appendLine(line: string): string {
+    this.utf8(line);
+    return this.endLine();
   }
 
   /** The filled parts, in order; the pool's buffers may be reused once they are written. */
@@ -64,15 +93,36 @@ export class BatchBuffers {
     this.filled = [];
     this.current = undefined;
     this.used = 0;
+    this.lineStart = 0;
     this.index = 0;
-    this.bytes = 0;
+    this.pendingBytes = 0;
     return parts;
   }
 
-  private exhausted(): boolean {
-    this.current = undefined;
-    this.used = 0;
-    return false;
+  private poolBuffer(): Buffer | undefined {
+    if (this.index >= WRITE_BUFFERS_MAX) return undefined;
+    let next = this.pool[this.index];
+    if (next === undefined) {
+      next = Buffer.allocUnsafe(WRITE_BUFFER_BYTES);
+      this.pool.push(next);
+    }
+    this.index += 1;
+    return next;
+  }
+
+  /** Mid-line, `n` more bytes do not fit: the partial line moves to a buffer with room for it, its rest and the newline. */
+  private grow(n: number): void {
+    const buf = this.current!;
+    const partial = buf.subarray(this.lineStart, this.used);
+    const need = partial.length + n + 1;
+    if (this.lineStart > 0) this.filled.push(buf.subarray(0, this.lineStart));
+    const pooled = need <= WRITE_BUFFER_BYTES && buf.length === WRITE_BUFFER_BYTES ? this.poolBuffer() : undefined;
+    // A line too big for a pool buffer (or no pool buffer left): one of its own, with room to grow.
+    const next = pooled ?? Buffer.allocUnsafe(Math.max(need * 2, WRITE_BUFFER_BYTES));
+    partial.copy(next, 0);
+    this.current = next;
+    this.lineStart = 0;
+    this.used = partial.length;
   }
 }
 

@@ -303,7 +303,7 @@ export class Journal {
     const out = new BatchBuffers(this.buffers);
     const waiters: NonNullable<Pending['durable']>[] = [];
     for (const { event, durable } of batch) {
-      if (this.segmentBytes + out.bytes > 0 && this.segmentBytes + out.bytes + 2048 > this.segmentMaxBytes) {
+      if (this.segmentBytes + out.pendingBytes > 0 && this.segmentBytes + out.pendingBytes + 2048 > this.segmentMaxBytes) {
         // Seal the segment before it would overflow (2 KiB ahead: a typical record fits).
         await this.writeAll(out.take(), direct);
         await this.writeCheckpoint('rotation');
@@ -311,14 +311,12 @@ export class Journal {
       }
       this.seq += 1;
       const integrity: IntegrityInfo = { chain_id: this.chainId, seq: this.seq, prev_hash: this.prevHash };
-      const line = this.lineOf(event, integrity);
-      // UTF-8 takes at most 3 bytes per UTF-16 unit; the newline one more.
-      if (!out.reserve(line.length * 3 + 1)) {
+      if (!out.startLine()) {
         // Every buffer of the pool is full: write what is there, then reuse them.
         await this.writeAll(out.take(), direct);
-        out.reserve(line.length * 3 + 1);
+        out.startLine();
       }
-      const digest = out.appendLine(line);
+      const digest = this.encodeLine(out, event, integrity);
       this.prevHash = digest;
       if (this.signer) this.merkle.append(Buffer.from(digest, 'hex')); // the tree exists for checkpoints only
       if (durable) waiters.push(durable);
@@ -339,19 +337,33 @@ export class Journal {
   /** The writer's reusable line buffers (see BatchBuffers); at most WRITE_BUFFERS_MAX are kept. */
   private readonly buffers: Buffer[] = [];
 
-  /** The record's line; a value that cannot be serialised falls back to the guarded serialiser. */
-  private lineOf(event: QuerytrailEvent | JournalRecord, integrity: IntegrityInfo): string {
-    if (isJournalRecord(event)) {
+  /**
+   * Writes the record's line into `out` and returns its hash. Records that can write themselves piece
+   * by piece do (the statement fast path); a value that cannot be serialised falls back to the
+   * guarded serialiser, which says in the record what it replaced.
+   */
+  private encodeLine(out: BatchBuffers, event: QuerytrailEvent | JournalRecord, integrity: IntegrityInfo): string {
+    if (!isJournalRecord(event)) {
+      event.integrity = integrity;
+      return out.appendLine(serializeEvent(event));
+    }
+    if (event.writeLine !== undefined) {
       try {
-        return event.line(integrity);
+        event.writeLine(out, integrity);
+        return out.endLine();
       } catch {
-        const e = event.toEvent();
-        e.integrity = integrity;
-        return serializeEvent(e);
+        out.abortLine();
       }
     }
-    event.integrity = integrity;
-    return serializeEvent(event);
+    let line: string;
+    try {
+      line = event.line(integrity);
+    } catch {
+      const e = event.toEvent();
+      e.integrity = integrity;
+      line = serializeEvent(e);
+    }
+    return out.appendLine(line);
   }
 
   /** Writes until every byte is down; on an error, waits and retries the rest (the chain is already fixed). */

@@ -14,8 +14,24 @@ export interface JournalRecord {
    * serialises `toEvent()` with the guarded serialiser (serialize.ts), which marks what it replaced.
    */
   line(integrity: IntegrityInfo): string;
+  /**
+   * Optional fast path: writes exactly the UTF-8 bytes of `line(integrity)` into the journal's buffer,
+   * piece by piece, so the writer neither builds nor encodes the whole line as a string. May throw
+   * like `line()`; the journal then discards what was written and falls back to `line()`.
+   */
+  writeLine?(out: LineOut, integrity: IntegrityInfo): void;
   /** The event as an object (memoised): the one listeners see; its `integrity` is set when it is chained. */
   toEvent(): QuerytrailEvent;
+}
+
+/** Where a record writes its line: appends bytes after what was written so far. */
+export interface LineOut {
+  /** A string of characters U+0000..U+00FF only, one byte each (callers pass ASCII). */
+  latin1(text: string): void;
+  /** Any string, encoded as UTF-8 (lone surrogates as U+FFFD, as Buffer.from does). */
+  utf8(text: string): void;
+  /** Bytes already encoded. */
+  bytes(data: Uint8Array): void;
 }
 
 export function isJournalRecord(value: QuerytrailEvent | JournalRecord): value is JournalRecord {

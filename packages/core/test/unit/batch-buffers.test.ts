@@ -9,7 +9,7 @@ test('BatchBuffers: lines land in order across buffers, each hashed without its 
   const line = `{"v":"${'é'.repeat(100_000)}"}`; // 200 KB of UTF-8: five lines per buffer
   const digests: string[] = [];
   for (let i = 0; i < 12; i++) {
-    assert.equal(out.reserve(line.length * 3 + 1), true);
+    assert.equal(out.startLine(), true);
     digests.push(out.appendLine(line));
   }
   const bytes = Buffer.concat(out.take());
@@ -18,32 +18,64 @@ test('BatchBuffers: lines land in order across buffers, each hashed without its 
   assert.ok(pool.length >= 2 && pool.length <= WRITE_BUFFERS_MAX);
 });
 
-test('BatchBuffers: reserve() says false once the pool is used up; after take() the buffers are reused', () => {
+test('BatchBuffers: startLine() says false once the pool is used up; after take() the buffers are reused', () => {
   const pool: Buffer[] = [];
   const out = new BatchBuffers(pool);
   const line = 'a'.repeat(WRITE_BUFFER_BYTES / 2);
   let appended = 0;
-  while (out.reserve(line.length + 1)) {
+  while (out.startLine()) {
     out.appendLine(line);
     appended++;
   }
-  assert.equal(appended, WRITE_BUFFERS_MAX); // one half-MiB line + newline per buffer: the second does not fit
+  // One half-MiB line + newline per buffer: the second moves to the next buffer; the last buffer's
+  // second line has nowhere to go and gets a buffer of its own (not pooled).
+  assert.ok(appended >= WRITE_BUFFERS_MAX && appended <= 2 * WRITE_BUFFERS_MAX, String(appended));
   const parts = out.take();
-  assert.equal(parts.length, WRITE_BUFFERS_MAX);
-  assert.equal(out.bytes, 0);
-  assert.equal(out.reserve(line.length + 1), true);
-  assert.equal(pool.length, WRITE_BUFFERS_MAX, 'no new buffer allocated');
+  assert.equal(Buffer.concat(parts).toString(), `${line}\n`.repeat(appended));
+  assert.equal(out.pendingBytes, 0);
+  assert.equal(out.startLine(), true);
+  assert.equal(pool.length, WRITE_BUFFERS_MAX, 'no new pooled buffer allocated');
+});
+
+test('BatchBuffers: a line written in pieces (latin1, utf8, bytes) is the UTF-8 of its text; abortLine() discards it', () => {
+  const out = new BatchBuffers([]);
+  out.startLine();
+  out.latin1('{"a":"');
+  out.utf8('é☃𝄞');
+  out.bytes(Buffer.from('","b":1}'));
+  const d1 = out.endLine();
+  out.startLine();
+  out.latin1('garbage');
+  out.abortLine();
+  out.startLine();
+  out.utf8('{}');
+  out.endLine();
+  assert.equal(Buffer.concat(out.take()).toString('utf8'), '{"a":"é☃𝄞","b":1}\n{}\n');
+  assert.equal(d1, sha256Hex(Buffer.from('{"a":"é☃𝄞","b":1}', 'utf8')));
+});
+
+test('BatchBuffers: a line that outgrows its buffer mid-way moves whole, after the complete lines before it', () => {
+  const out = new BatchBuffers([]);
+  const first = 'f'.repeat(WRITE_BUFFER_BYTES - 5000);
+  out.startLine();
+  out.appendLine(first);
+  out.startLine(); // 4,999 bytes left: enough to start
+  out.latin1('{"x":"');
+  out.bytes(Buffer.alloc(10_000, 0x62)); // does not fit: the partial line moves
+  out.utf8('"}');
+  out.endLine();
+  assert.equal(Buffer.concat(out.take()).toString(), `${first}\n{"x":"${'b'.repeat(10_000)}"}\n`);
 });
 
 test('BatchBuffers: a line larger than a buffer gets its own, outside the pool', () => {
   const pool: Buffer[] = [];
   const out = new BatchBuffers(pool);
-  out.reserve(10);
+  out.startLine();
   out.appendLine('first');
   const huge = 'h'.repeat(WRITE_BUFFER_BYTES + 5);
-  assert.equal(out.reserve(huge.length + 1), true);
+  assert.equal(out.startLine(), true);
   out.appendLine(huge);
-  out.reserve(10);
+  out.startLine();
   out.appendLine('last');
   assert.equal(Buffer.concat(out.take()).toString(), `first\n${huge}\nlast\n`);
   assert.ok(pool.every((b) => b.length === WRITE_BUFFER_BYTES));
