@@ -1,6 +1,6 @@
 export { Auditor, createAuditor, type EventListener } from './auditor/auditor.js';
 export type { AuditorOptions } from './auditor/options.js';
-export type { StatementHandle, StatementOutcome, StatementRecorder, StatementStart } from './capture/types.js';
+export type { IntrospectionConnection, OpenIntrospection, StatementHandle, StatementOutcome, StatementRecorder, StatementStart } from './capture/types.js';
 export type { ParamsOptions } from './capture/params.js';
 export { runWithContext, currentContext } from './context/store.js';
 export type { AuditContext, ContextProvider } from './context/types.js';

@@ -1,6 +1,7 @@
 /**
  * Builds a Catalog from information_schema (tables and views), through a function that runs a query
- * on the application's own connection, and keeps it fresh: refreshed after DDL and on demand.
+ * (on a short-lived connection querytrail opens for itself: auditor/catalogs.ts), and keeps it fresh:
+ * refreshed after DDL and on demand.
  */
 import type { Analysis, Dialect } from './types.js';
 import { type Catalog, type CatalogTableInput, createCatalog } from './catalog.js';

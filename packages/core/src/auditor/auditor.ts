@@ -11,7 +11,7 @@ import type { CaptureRuntime } from '../capture/runtime.js';
 import { StatementCapture } from '../capture/statement-capture.js';
 import { AttemptRecord } from '../capture/attempt-record.js';
 import type { JournalRecord } from '../journal/record.js';
-import type { StatementHandle, StatementRecorder, StatementStart } from '../capture/types.js';
+import type { OpenIntrospection, StatementHandle, StatementRecorder, StatementStart } from '../capture/types.js';
 import { type ContextResolver, expressMiddleware, fastifyPlugin, type HttpRequestLike } from '../context/http.js';
 import { contextStore, runWithContext } from '../context/store.js';
 import { activeTrace } from '../context/trace.js';
@@ -318,8 +318,9 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
     });
   }
 
-  connection(type: 'db.connect' | 'db.disconnect', db: DbInfo, query?: (sql: string) => Promise<Array<Record<string, unknown>>>): void {
-    if (query && type === 'db.connect') this.catalogs.connected(db, query);
+  connection(type: 'db.connect' | 'db.disconnect', db: DbInfo, openIntrospection?: OpenIntrospection): void {
+    if (type === 'db.disconnect') this.catalogs.disconnected(db);
+    else if (openIntrospection) this.catalogs.connected(db, openIntrospection);
     const context = this.currentContext();
     const t = formatMicros(nowMicros());
     this.emit({
@@ -378,6 +379,7 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
     }
     this.closing ??= (async () => {
       await this.analyzersLoaded; // statements waiting for the parsers are emitted before sdk.stop
+      await this.catalogs.close(); // so are those of a catalog read under way
       await this.policy?.alerts.idle();
       this.emitLifecycle('sdk.stop');
       await this.journal?.close();

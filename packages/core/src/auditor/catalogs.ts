@@ -1,5 +1,6 @@
-import { type Catalog, type CatalogInput, CatalogSource, createCatalog, type QueryFn } from '../analysis/index.js';
-import type { Analysis } from '../analysis/index.js';
+import { type Catalog, type CatalogInput, createCatalog, introspectCatalog } from '../analysis/index.js';
+import type { Analysis, Dialect } from '../analysis/index.js';
+import type { IntrospectionConnection, OpenIntrospection } from '../capture/types.js';
 import { contextStore } from '../context/store.js';
 import type { AuditContext } from '../context/types.js';
 import type { DbInfo } from '../event/types.js';
@@ -7,6 +8,9 @@ import { dialectOf } from '../capture/describe.js';
 
 /** Introspection queries are querytrail's own: a fresh context, never merged into the caller's. */
 const SYSTEM_CONTEXT: AuditContext = Object.freeze({ actor: Object.freeze({ type: 'system', id: 'querytrail' }), source: 'querytrail' });
+
+/** Bounds one introspection (open, query): a connection that hangs must not hold refreshes, or close(), forever. */
+const INTROSPECTION_TIMEOUT_MS = 30_000;
 
 /**
  * What querytrail knows of each database's tables and columns, so that `SELECT *` and `t.*` resolve
@@ -21,22 +25,45 @@ export interface CatalogOptions {
   static?: Record<string, CatalogInput>;
 }
 
-interface Entry {
-  source?: CatalogSource;
-  fixed?: Catalog;
-  query?: QueryFn;
+interface FixedEntry {
+  readonly fixed: Catalog;
 }
+
+interface IntrospectedEntry {
+  readonly fixed?: undefined;
+  readonly dialect: Dialect;
+  /** PostgreSQL: DDL is transactional, so another connection sees it only after COMMIT. */
+  readonly transactionalDdl: boolean;
+  catalog?: Catalog;
+  /** Opens a connection of querytrail's own to this database: the one the newest app connection reported. */
+  open: OpenIntrospection;
+  running?: Promise<void> | undefined;
+  /** One more read, after the running one (which may have started before the change it must see). */
+  queued?: Promise<void> | undefined;
+  /** The last read failed: the next new connection or refresh trigger tries again. */
+  failed: boolean;
+  /** The last failure's message: the same failure on every retry is reported once. */
+  lastError?: string | undefined;
+  /**
+   * Connections (connection_id) that ran DDL with no COMMIT since. That DDL may sit in an open
+   * transaction, invisible to the introspection connection: their next COMMIT refreshes again.
+   */
+  readonly uncommittedDdl: Set<string>;
+}
+
+type Entry = FixedEntry | IntrospectedEntry;
 
 export class CatalogRegistry {
   private readonly entries = new Map<string, Entry>();
   private readonly keys = new WeakMap<DbInfo, string>();
-  private readonly introspect: boolean;
+  private readonly enabled: boolean;
+  private closed = false;
 
   constructor(
     private readonly options: CatalogOptions | undefined,
     private readonly onError: (err: unknown) => void,
   ) {
-    this.introspect = options?.mode !== false;
+    this.enabled = options?.mode !== false;
   }
 
   private key(db: DbInfo): string {
@@ -51,7 +78,7 @@ export class CatalogRegistry {
   /** Hot path: a map lookup. */
   get(db: DbInfo): Catalog | undefined {
     const e = this.entries.get(this.key(db));
-    if (e) return e.fixed ?? e.source?.current;
+    if (e) return e.fixed ?? e.catalog;
     const input = db.namespace === undefined ? undefined : this.options?.static?.[db.namespace];
     if (input === undefined) return undefined;
     const fixed = createCatalog(dialectOf(db.system), input);
@@ -60,42 +87,178 @@ export class CatalogRegistry {
   }
 
   /**
-   * A driver reports a fresh connection and how to run a query on it. The first one per database
-   * introspects; later ones only refresh the function used for refreshes (the newest connection).
+   * A driver reports a fresh application connection and how to open a separate one like it. The first
+   * per database introspects; later ones replace the opener (the newest settings win) and retry a
+   * read that failed. Nothing ever runs on the application's connection itself.
    */
-  connected(db: DbInfo, query: QueryFn): void {
-    if (!this.introspect) return;
+  connected(db: DbInfo, open: OpenIntrospection): void {
+    if (!this.enabled || this.closed) return;
     const k = this.key(db);
-    let e = this.entries.get(k);
+    const e = this.entries.get(k);
     if (e?.fixed || (e === undefined && this.get(db))) return;
-    e = this.entries.get(k) ?? {};
-    e.query = query;
-    if (!e.source) {
-      // The source reads through e.query, so a refresh uses whichever connection reported last.
-      e.source = new CatalogSource((sql) => e!.query!(sql), dialectOf(db.system));
-      this.entries.set(k, e);
-      this.refreshOne(e);
+    if (e === undefined) {
+      const entry: IntrospectedEntry = {
+        dialect: dialectOf(db.system),
+        transactionalDdl: db.system === 'postgresql',
+        open,
+        failed: false,
+        uncommittedDdl: new Set(),
+      };
+      this.entries.set(k, entry);
+      void this.refreshOne(entry);
+      return;
     }
+    const entry = e as IntrospectedEntry;
+    entry.open = open;
+    if (entry.failed) void this.refreshOne(entry);
   }
 
-  /** After a statement that changed the schema succeeded. */
-  afterStatement(db: DbInfo, analysis: Analysis): void {
-    if (analysis.kind !== 'ddl' && !analysis.statements.some((s) => s.kind === 'ddl')) return;
+  /** The application connection is gone: forget its uncommitted DDL. */
+  disconnected(db: DbInfo): void {
     const e = this.entries.get(this.key(db));
-    if (e?.source) this.refreshOne(e);
+    if (e && !e.fixed) e.uncommittedDdl.delete(db.connection_id ?? '');
+  }
+
+  /** After a statement succeeded: DDL (and the COMMIT that publishes it) refreshes the catalog. */
+  afterStatement(db: DbInfo, analysis: Analysis): void {
+    if (analysis.kind !== 'ddl' && !analysis.statements.some(changesSchema)) return;
+    const e = this.entries.get(this.key(db));
+    if (!e || e.fixed) return;
+    const connection = db.connection_id ?? '';
+    const effect = catalogEffect(analysis, e.uncommittedDdl.has(connection), e.transactionalDdl);
+    if (effect.uncommittedDdl) e.uncommittedDdl.add(connection);
+    else e.uncommittedDdl.delete(connection);
+    if (effect.refresh) void this.refreshOne(e);
   }
 
   /** Re-reads every introspected catalog. */
   async refresh(): Promise<void> {
-    await Promise.all([...this.entries.values()].map((e) => (e.source ? this.refreshOne(e) : undefined)));
+    await Promise.all([...this.entries.values()].map((e) => (e.fixed ? undefined : this.refreshOne(e))));
   }
 
-  private refreshOne(e: Entry): Promise<void> {
-    // Introspection queries are captured like any other statement, as querytrail's own.
-    // A fresh context, not merged into the caller's: the app's actor or ORM model must not leak onto them.
-    return contextStore.run(SYSTEM_CONTEXT, () => e.source!.refresh()).then(
-      () => undefined,
-      (err: unknown) => this.onError(err),
-    );
+  /** No new reads; resolves once the running ones have finished (their statements are recorded before sdk.stop). */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.entries.values()].map((e) => (e.fixed ? undefined : e.queued ?? e.running)));
+  }
+
+  /** Reads now, or once more after the read under way: reads of one database never overlap. */
+  private refreshOne(e: IntrospectedEntry): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (e.running) {
+      e.queued ??= e.running.then(() => {
+        e.queued = undefined;
+        return this.refreshOne(e);
+      });
+      return e.queued;
+    }
+    e.running = this.read(e).finally(() => {
+      e.running = undefined;
+    });
+    return e.running;
+  }
+
+  private async read(e: IntrospectedEntry): Promise<void> {
+    try {
+      // Captured like any other statement, as querytrail's own: a fresh context, not merged into the
+      // caller's (the app's actor or ORM model must not leak onto them).
+      await contextStore.run(SYSTEM_CONTEXT, () =>
+        readCatalog(e.open, e.dialect, (catalog) => {
+          e.catalog = catalog;
+        }),
+      );
+      e.failed = false;
+      e.lastError = undefined;
+    } catch (err) {
+      // No fallback to an application connection: the catalog stays as it was (absent or stale).
+      e.failed = true;
+      const message = String(err);
+      if (message !== e.lastError) this.onError(err);
+      e.lastError = message;
+    }
+  }
+}
+
+function changesSchema(s: Analysis['statements'][number]): boolean {
+  return s.kind === 'ddl' || s.kind === 'tcl';
+}
+
+/**
+ * What a successful statement means for the catalog. DDL refreshes at once (autocommit DDL, and all
+ * MySQL/MariaDB DDL, which commits implicitly, is visible to another connection now). PostgreSQL DDL
+ * may sit in the app's open transaction: the connection is remembered and its next COMMIT refreshes
+ * again. ROLLBACK discards it; COMMIT PREPARED may publish DDL of any session.
+ */
+function catalogEffect(
+  analysis: Analysis,
+  uncommittedDdl: boolean,
+  transactionalDdl: boolean,
+): { refresh: boolean; uncommittedDdl: boolean } {
+  let refresh = analysis.kind === 'ddl';
+  let pending = uncommittedDdl;
+  for (const s of analysis.statements) {
+    if (s.kind === 'ddl') {
+      refresh = true;
+      pending ||= transactionalDdl;
+    } else if (s.command === 'COMMIT') {
+      refresh ||= pending;
+      pending = false;
+    } else if (s.command === 'ROLLBACK') {
+      pending = false;
+    } else if (s.command === 'COMMIT PREPARED') {
+      refresh = true;
+    }
+  }
+  return { refresh, uncommittedDdl: pending };
+}
+
+/**
+ * Opens a connection of querytrail's own, reads the catalog through it, closes it. The catalog is
+ * installed as soon as it is read: statements sent while the connection closes already use it.
+ */
+async function readCatalog(open: OpenIntrospection, dialect: Dialect, install: (catalog: Catalog) => void): Promise<void> {
+  const deadline = new Deadline(INTROSPECTION_TIMEOUT_MS);
+  let opening: Promise<IntrospectionConnection> | undefined;
+  let conn: IntrospectionConnection | undefined;
+  try {
+    opening = open();
+    conn = await Promise.race([opening, deadline.expired]);
+    const c = conn;
+    install(await Promise.race([introspectCatalog((sql) => c.query(sql), dialect), deadline.expired]));
+  } catch (err) {
+    // Opened after the deadline: closed as soon as it is there.
+    if (conn === undefined) opening?.then((c) => c.close(), () => undefined);
+    throw err;
+  } finally {
+    deadline.clear();
+    if (conn !== undefined) {
+      const closing = conn.close();
+      // After a timeout the query may still be running: closing ends it, and nobody waits for that.
+      if (!deadline.fired) await closing;
+    }
+  }
+}
+
+/** A promise that rejects after `ms` unless cleared first; never keeps the process alive. */
+class Deadline {
+  readonly expired: Promise<never>;
+  fired = false;
+  private readonly timer: ReturnType<typeof setTimeout>;
+
+  constructor(ms: number) {
+    let fail: (err: Error) => void = () => undefined;
+    this.expired = new Promise<never>((_, reject) => {
+      fail = reject;
+    });
+    this.expired.catch(() => undefined); // raced while it matters; nobody listens once cleared
+    this.timer = setTimeout(() => {
+      this.fired = true;
+      fail(new Error(`catalog introspection did not finish within ${ms / 1000} s`));
+    }, ms);
+    this.timer.unref();
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
   }
 }

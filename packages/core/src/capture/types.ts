@@ -44,6 +44,21 @@ export interface StatementHandle {
   adoptConnection?(db: DbInfo, connection: object): void;
 }
 
+/**
+ * A short-lived connection querytrail opens for itself (to read the table catalog), with the
+ * application's settings but apart from its connections and pools. It is instrumented: what it runs
+ * is recorded like any other statement, under its own connection id.
+ */
+export interface IntrospectionConnection {
+  /** Runs one statement and resolves to its rows. */
+  query(sql: string): Promise<Array<Record<string, unknown>>>;
+  /** Closes the connection. Never rejects. */
+  close(): Promise<void>;
+}
+
+/** Opens a new IntrospectionConnection; rejects when one cannot be opened (no fallback to the app's). */
+export type OpenIntrospection = () => Promise<IntrospectionConnection>;
+
 export interface StatementRecorder {
   /**
    * True when statements may have to wait for a durable attempt record (sync or auto delivery). A
@@ -58,10 +73,11 @@ export interface StatementRecorder {
    */
   begin(start: StatementStart): StatementHandle;
   /**
-   * db.connect / db.disconnect events. With db.connect a driver may pass `query`, which runs SQL on
-   * that connection and resolves to its rows: the auditor uses it to read the table catalog.
+   * db.connect / db.disconnect events. With db.connect a driver may pass `openIntrospection`, which
+   * opens a separate connection with the same settings: the auditor reads the table catalog through
+   * it, never through the application's connection (docs/analysis.md, "Catalog").
    */
-  connection(type: 'db.connect' | 'db.disconnect', db: DbInfo, query?: (sql: string) => Promise<Array<Record<string, unknown>>>): void;
+  connection(type: 'db.connect' | 'db.disconnect', db: DbInfo, openIntrospection?: OpenIntrospection): void;
   /**
    * The server announced how this session lexes string literals (PostgreSQL ParameterStatus
    * standard_conforming_strings; MySQL/MariaDB NO_BACKSLASH_ESCAPES in the handshake or an OK packet's

@@ -1,6 +1,7 @@
-import type { StatementRecorder } from '../../capture/types.js';
+import type { OpenIntrospection, StatementRecorder } from '../../capture/types.js';
 import { recordAndSend } from './begin.js';
 import { callerScopeOf } from './caller-scope.js';
+import { introspectionOpener } from './introspection.js';
 import { instrumentPrepared } from './prepared.js';
 import { type ConnectionState, createConnectionState, markInstrumented, stateOf } from './state.js';
 import type { BaseConnectionLike, CmdParam, PreparedLike, Reject, Resolve } from './types.js';
@@ -10,18 +11,12 @@ type Method = (this: BaseConnectionLike, cmdParam: CmdParam, resolve: Resolve, r
 
 const SERVER_STATUS_IN_TRANS = 1;
 
-function notify(recorder: StatementRecorder, type: 'db.connect' | 'db.disconnect', state: ConnectionState, conn?: BaseConnectionLike): void {
+function notify(recorder: StatementRecorder, type: 'db.connect' | 'db.disconnect', state: ConnectionState, openIntrospection?: OpenIntrospection): void {
   try {
-    if (conn) recorder.connection(type, state.db, (sql) => catalogQuery(conn, sql));
-    else recorder.connection(type, state.db);
+    recorder.connection(type, state.db, openIntrospection);
   } catch (error) {
     warnRecorderFailure(error);
   }
-}
-
-/** Runs one introspection query on `conn` (instrumented: it is recorded like any other). */
-function catalogQuery(conn: BaseConnectionLike, sql: string): Promise<Array<Record<string, unknown>>> {
-  return new Promise((resolve, reject) => conn.query({ sql }, resolve as Resolve, reject));
 }
 
 /**
@@ -56,9 +51,10 @@ function wrap(
  * Instruments one base Connection in place (own properties shadow the class methods): query
  * (text protocol, beginTransaction, pool.query), prepareExecute (execute, pool.execute), batch,
  * prepare (each execute of the statement), changeTransaction (COMMIT / ROLLBACK, when sent).
- * Idempotent.
+ * Idempotent. `lifecycle` false: querytrail's own introspection connection, whose statements are
+ * recorded but which is not announced (db.connect / db.disconnect).
  */
-export function instrumentBaseConnection(recorder: StatementRecorder, conn: BaseConnectionLike): ConnectionState {
+export function instrumentBaseConnection(recorder: StatementRecorder, conn: BaseConnectionLike, lifecycle = true): ConnectionState {
   const existing = stateOf(conn);
   if (existing) return existing;
   const state = createConnectionState(conn);
@@ -95,7 +91,10 @@ export function instrumentBaseConnection(recorder: StatementRecorder, conn: Base
     return undefined;
   };
 
-  notify(recorder, 'db.connect', state, conn);
+  if (!lifecycle) return state;
+  // With db.connect goes how to open a connection like this one: the auditor reads the table catalog
+  // there, never on this connection, which the app is about to use.
+  notify(recorder, 'db.connect', state, introspectionOpener(conn, (own) => instrumentBaseConnection(recorder, own, false)));
   const socket = conn.socket;
   if (socket && typeof socket.once === 'function') socket.once('close', () => notify(recorder, 'db.disconnect', state));
   return state;

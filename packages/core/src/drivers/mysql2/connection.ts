@@ -1,5 +1,6 @@
-import type { StatementRecorder } from '../../capture/types.js';
+import type { OpenIntrospection, StatementRecorder } from '../../capture/types.js';
 import { patchExecute } from './execute.js';
+import { introspectionOpener } from './introspection.js';
 import { patchPrepare } from './prepare.js';
 import { patchQuery } from './query.js';
 import {
@@ -12,40 +13,47 @@ import {
 import type { ConnectionLike } from './types.js';
 import { warnRecorderFailure } from './warn.js';
 
-function notify(recorder: StatementRecorder, type: 'db.connect' | 'db.disconnect', state: ConnectionState, conn?: ConnectionLike): void {
+function notify(recorder: StatementRecorder, type: 'db.connect' | 'db.disconnect', state: ConnectionState, openIntrospection?: OpenIntrospection): void {
   try {
-    // On connect, the auditor may read the table catalog through this (fresh, idle) connection.
-    if (conn) recorder.connection(type, state.db, (sql) => catalogQuery(conn, sql));
-    else recorder.connection(type, state.db);
+    recorder.connection(type, state.db, openIntrospection);
   } catch (error) {
     warnRecorderFailure(error);
   }
 }
 
-/** db.connect now (the session is established), db.disconnect when its socket closes, whatever the cause. */
+/**
+ * db.connect now (the session is established), db.disconnect when its socket closes, whatever the cause.
+ * With db.connect goes how to open a connection like this one: the auditor reads the table catalog
+ * there, never on this connection, which the app is about to use.
+ */
 function announce(recorder: StatementRecorder, conn: ConnectionLike, state: ConnectionState): void {
-  reportStringLexing(recorder, conn);
-  notify(recorder, 'db.connect', state, conn);
+  const openIntrospection = introspectionOpener(conn, (own) => instrumentConnection(recorder, own, false));
+  notify(recorder, 'db.connect', state, openIntrospection);
   conn.stream?.once('close', () => notify(recorder, 'db.disconnect', state));
 }
 
 /**
  * Instruments one core Connection / PoolConnection in place (own properties shadow the prototype's
- * query, execute and prepare). Idempotent.
+ * query, execute and prepare). Idempotent. `lifecycle` false: querytrail's own introspection
+ * connection, whose statements are recorded but which is not announced (db.connect / db.disconnect).
  */
-export function instrumentConnection(recorder: StatementRecorder, conn: ConnectionLike): void {
+export function instrumentConnection(recorder: StatementRecorder, conn: ConnectionLike, lifecycle = true): void {
   if (isInstrumented(conn)) return;
   const state = createConnectionState(conn);
   markInstrumented(conn, state);
   patchQuery(recorder, conn, state);
   patchExecute(recorder, conn, state);
   patchPrepare(recorder, conn, state);
+  const connected = (): void => {
+    reportStringLexing(recorder, conn);
+    if (lifecycle) announce(recorder, conn, state);
+  };
   if (state.connected) {
-    announce(recorder, conn, state);
+    connected();
   } else {
     conn.once('connect', () => {
       completeConnectionState(state, conn);
-      announce(recorder, conn, state);
+      connected();
     });
   }
 }
@@ -66,12 +74,4 @@ function reportStringLexing(recorder: StatementRecorder, conn: ConnectionLike): 
   } catch (error) {
     warnRecorderFailure(error);
   }
-}
-
-/** Runs one introspection query on `conn` (instrumented: it is recorded like any other). */
-function catalogQuery(conn: ConnectionLike, sql: string): Promise<Array<Record<string, unknown>>> {
-  const query = conn.query as unknown as (sql: string, cb: (err: Error | null, rows: unknown) => void) => unknown;
-  return new Promise((resolve, reject) => {
-    query.call(conn, sql, (err, rows) => (err ? reject(err) : resolve(rows as Array<Record<string, unknown>>)));
-  });
 }

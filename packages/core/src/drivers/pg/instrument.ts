@@ -1,6 +1,7 @@
 import type { StatementRecorder } from '../../capture/types.js';
 import { QuerytrailError } from '../../errors.js';
 import { instrumentClient } from './client.js';
+import { clientIntrospection } from './introspection.js';
 import { instrumentPool } from './pool.js';
 import type { PgClientLike, PgPoolLike } from './types.js';
 
@@ -22,7 +23,7 @@ function isClient(target: object): target is PgClientLike {
 export function instrumentPg<T extends object>(recorder: StatementRecorder, target: T): T {
   if (isPool(target)) return instrumentPool(recorder, target) as T;
   if (isClient(target)) {
-    instrumentClient(recorder, target, true);
+    instrumentClient(recorder, target, { openIntrospection: clientIntrospection(recorder, target) });
     return target;
   }
   throw new QuerytrailError('QT_ERR_INVALID_ARGUMENT', 'instrumentPg: expected a pg Pool or Client instance');

@@ -4,6 +4,7 @@ import { instrumentClient, reportConnection } from './client.js';
 import { clientState } from './client-state.js';
 import { poolLevelDb } from '../pool-level-db.js';
 import { type PoolQueryState, poolQuery } from './pool-query.js';
+import { poolIntrospection } from './introspection.js';
 import { installReleaseFilter } from './release.js';
 import type { PgClientLike, PgConnectFn, PgPoolLike } from './types.js';
 import { reportRecorderFailure } from './warn.js';
@@ -22,7 +23,8 @@ type InstrumentedPool = PgPoolLike & { [kPoolState]?: PoolState };
  *   instrumented query; pool.query goes through a checked-out client's query, so it is recorded once;
  * - connect() binds its callback to the caller's async context: pg-pool hands a queued checkout to
  *   whoever releases a client, and its own query() calls `this.connect(...)`, i.e. this one;
- * - db.connect / db.disconnect from the pool's 'connect' / 'remove' events.
+ * - db.connect / db.disconnect from the pool's 'connect' / 'remove' events (the catalog is read on a
+ *   client of querytrail's own, outside the pool: introspection.ts).
  */
 export function instrumentPool<T extends PgPoolLike>(recorder: StatementRecorder, pool: T): T {
   const p = pool as InstrumentedPool;
@@ -32,6 +34,8 @@ export function instrumentPool<T extends PgPoolLike>(recorder: StatementRecorder
 
   pool.connect = instrumentedConnect;
   pool.query = instrumentedPoolQuery;
+  // The catalog is read on a client of querytrail's own, made like the pool's (before the wrapper below).
+  const openIntrospection = poolIntrospection(recorder, pool, pool.Client);
   wrapClientConstructor(recorder, pool);
   if (Array.isArray(pool._clients)) {
     for (const client of pool._clients as PgClientLike[]) {
@@ -46,14 +50,14 @@ export function instrumentPool<T extends PgPoolLike>(recorder: StatementRecorder
       reportRecorderFailure(err, 'instrument pool client');
     }
     learnDb(state, client);
-    reportConnection(client, 'db.connect');
+    reportConnection(client, 'db.connect', openIntrospection);
   });
   pool.on('remove', (client: PgClientLike) => reportConnection(client, 'db.disconnect'));
   return pool;
 }
 
 function adoptClient(recorder: StatementRecorder, client: PgClientLike): void {
-  instrumentClient(recorder, client, false);
+  instrumentClient(recorder, client);
   installReleaseFilter(client);
 }
 
