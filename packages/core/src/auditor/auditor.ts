@@ -11,7 +11,7 @@ import type { CaptureRuntime } from '../capture/runtime.js';
 import { StatementCapture } from '../capture/statement-capture.js';
 import { AttemptRecord } from '../capture/attempt-record.js';
 import type { JournalRecord } from '../journal/record.js';
-import type { OpenIntrospection, StatementHandle, StatementRecorder, StatementStart } from '../capture/types.js';
+import type { OpenIntrospection, RecordingFailure, StatementHandle, StatementRecorder, StatementStart } from '../capture/types.js';
 import { type ContextResolver, expressMiddleware, fastifyPlugin, type HttpRequestLike } from '../context/http.js';
 import { contextStore, runWithContext } from '../context/store.js';
 import { activeTrace } from '../context/trace.js';
@@ -333,6 +333,37 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
       ...(context?.actor ? { actor: context.actor } : {}),
       db,
     });
+  }
+
+  recordingFailed(failure: RecordingFailure): void {
+    try {
+      const message = failure.error instanceof Error ? failure.error.message : String(failure.error);
+      const context = this.currentContext();
+      const start = failure.start;
+      const text = typeof start?.text === 'string' ? start.text : undefined;
+      const truncated = text !== undefined && text.length > this.maxText;
+      this.emit({
+        schema: EVENT_SCHEMA,
+        event_id: uuidv7(),
+        type: 'sink.gap',
+        time: formatMicros(nowMicros()),
+        integrity: undefined,
+        source: this.source,
+        ...(context?.actor ? { actor: context.actor } : {}),
+        ...(context?.request ? { request: context.request } : {}),
+        ...(start?.db ? { db: start.db } : {}),
+        ...(text === undefined
+          ? {}
+          : { statement: { class: 'unknown', command: 'unknown', text: truncated ? text.slice(0, this.maxText) : text, ...(truncated ? { truncated: true } : {}) } }),
+        gap: {
+          // One record that could not be kept: the statement's db.query, or the event the operation was writing.
+          count: 1,
+          cause: `querytrail ${failure.driver} ${failure.operation} failed${failure.unaudited ? ': the statement was sent without its db.query record' : ''}: ${message}`,
+        },
+      });
+    } catch {
+      // The drivers also warn on the process; nothing here may break the application's query.
+    }
   }
 
   // ---- events --------------------------------------------------------------------------------

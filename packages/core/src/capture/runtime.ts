@@ -19,4 +19,6 @@ export interface CaptureRuntime {
   lexingSettled(pending: import('./pending-statement.js').PendingStatement): void;
   /** Runs `fn` once the parsers have loaded (or failed to): at once if they already have. */
   afterAnalyzers(fn: () => void): void;
+  /** A failure of ours lost this statement's record: say so in the trail (a sink.gap record). */
+  recordingFailed(failure: import('./types.js').RecordingFailure): void;
 }

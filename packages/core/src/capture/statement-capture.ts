@@ -146,13 +146,18 @@ export class StatementCapture implements StatementHandle, JournalRecord {
 
   private emitEvent(result: NonNullable<QuerytrailEvent['result']>, end: number): void {
     const p = this.pending;
-    if (this.options.provisional) {
-      p.analysis = this.runtime.analyze(p.start.text, p.start.db);
-      applyAnalysis(p.statement, p.analysis);
+    try {
+      if (this.options.provisional) {
+        p.analysis = this.runtime.analyze(p.start.text, p.start.db);
+        applyAnalysis(p.statement, p.analysis);
+      }
+      this.result = result;
+      this.endMicros = end;
+      this.runtime.emitRecord(this);
+    } catch (error) {
+      // A bug of ours must not make the statement vanish without a trace: the gap is itself recorded.
+      this.runtime.recordingFailed({ driver: p.start.db.driver ?? 'core', operation: 'db.query record', error, start: p.start, unaudited: true });
     }
-    this.result = result;
-    this.endMicros = end;
-    this.runtime.emitRecord(this);
   }
 
   line(integrity: IntegrityInfo): string {

@@ -84,6 +84,24 @@ export interface StatementRecorder {
    * status flags). Optional: without it a text with a backslash is analysed both ways.
    */
   sessionSetting?(connection: object, setting: 'standard_conforming_strings' | 'no_backslash_escapes', value: boolean): void;
+  /**
+   * A failure inside querytrail's own recording (never a policy decision) that a driver caught and let
+   * the application go on past. The auditor writes it to the trail as a `sink.gap` record (who, which
+   * database, which text), so a statement sent without its audit record is itself on record. Never throws.
+   */
+  recordingFailed?(failure: RecordingFailure): void;
+}
+
+export interface RecordingFailure {
+  /** The driver wrapper that caught it: 'pg', 'mysql2', 'mariadb'… */
+  driver: string;
+  /** What failed: 'recorder.begin', 'statement.succeed'… */
+  operation: string;
+  error: unknown;
+  /** The statement concerned, when there is one. */
+  start?: StatementStart | undefined;
+  /** True when a statement went (or may go) to the database without its db.query record. */
+  unaudited: boolean;
 }
 
 export type { DbInfo, DbSystem };

@@ -23,21 +23,22 @@ const NO_BACKSLASH_ESCAPES = 512;
 
 /** Throws only a QuerytrailError (never send); any other recorder failure is a warning. */
 function begin(recorder: StatementRecorder, s: Statement, state: ConnectionState, connection: object): StatementHandle | undefined {
+  const start = {
+    text: typeof s.text === 'string' ? s.text : undefined,
+    params: paramsOf(s.values),
+    preparedName: s.preparedName,
+    db: state.db,
+    connection,
+  };
   try {
     // The driver's live status snapshot says how the session lexes strings as of its last response; the
     // auditor trusts it only when no statement that could change that is still in flight.
     const status = (connection as { info?: { status?: unknown } | null }).info?.status;
     if (typeof status === 'number') recorder.sessionSetting?.(connection, 'no_backslash_escapes', (status & NO_BACKSLASH_ESCAPES) !== 0);
-    return recorder.begin({
-      text: typeof s.text === 'string' ? s.text : undefined,
-      params: paramsOf(s.values),
-      preparedName: s.preparedName,
-      db: state.db,
-      connection,
-    });
+    return recorder.begin(start);
   } catch (error) {
     if (error instanceof QuerytrailError) throw error;
-    warnRecorderFailure(error);
+    warnRecorderFailure(error, { recorder, operation: 'recorder.begin', start, unaudited: true });
     return undefined;
   }
 }

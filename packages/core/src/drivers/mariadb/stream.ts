@@ -49,10 +49,11 @@ export function patchQueryStream(recorder: StatementRecorder, cp: PromiseConnect
   cp.queryStream = function queryStream(this: PromiseConnectionLike, sql: unknown, values?: unknown): unknown {
     const s = textOf(sql, values);
     let handle: StatementHandle | undefined;
+    const start = { text: typeof s.text === 'string' ? s.text : undefined, params: paramsOf(s.values), db: state.db, connection: base };
     try {
-      handle = recorder.begin({ text: typeof s.text === 'string' ? s.text : undefined, params: paramsOf(s.values), db: state.db, connection: base });
+      handle = recorder.begin(start);
     } catch (error) {
-      if (!(error instanceof QuerytrailError)) warnRecorderFailure(error);
+      if (!(error instanceof QuerytrailError)) warnRecorderFailure(error, { recorder, operation: 'recorder.begin', start, unaudited: true });
       else {
         const refused = new PassThrough({ objectMode: true });
         const scope = new AsyncResource('querytrail.mariadb.queryStream');

@@ -21,17 +21,12 @@ export function beginStatement(
   connection: object,
   preparedName?: string,
 ): StatementHandle | undefined {
+  const start = { text: typeof text === 'string' ? text : undefined, params: paramsOf(values), preparedName, db, connection };
   try {
-    return recorder.begin({
-      text: typeof text === 'string' ? text : undefined,
-      params: paramsOf(values),
-      preparedName,
-      db,
-      connection,
-    });
+    return recorder.begin(start);
   } catch (error) {
     if (error instanceof QuerytrailError) throw error;
-    warnRecorderFailure(error);
+    warnRecorderFailure(error, { recorder, operation: 'recorder.begin', start, unaudited: true });
     return undefined;
   }
 }

@@ -17,7 +17,7 @@ function notify(recorder: StatementRecorder, type: 'db.connect' | 'db.disconnect
   try {
     recorder.connection(type, state.db, openIntrospection);
   } catch (error) {
-    warnRecorderFailure(error);
+    warnRecorderFailure(error, { recorder, operation: 'recorder.connection' });
   }
 }
 

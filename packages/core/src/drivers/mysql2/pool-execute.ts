@@ -46,11 +46,12 @@ export function poolExecute(state: PoolExecuteState, pool: PoolLike, args: unkno
   const params = obj ? obj.values || values : values;
   let handle: StatementHandle | undefined;
   let refused: unknown;
+  const start = { text, params: paramsOf(params), db: state.db };
   try {
-    handle = state.recorder.begin({ text, params: paramsOf(params), db: state.db });
+    handle = state.recorder.begin(start);
   } catch (error) {
     if (!(error instanceof QuerytrailError)) {
-      warnRecorderFailure(error);
+      warnRecorderFailure(error, { recorder: state.recorder, operation: 'recorder.begin', start, unaudited: true });
       return state.execute.apply(pool, args);
     }
     refused = error;

@@ -1,14 +1,17 @@
+import type { StatementRecorder, StatementStart } from '../../capture/types.js';
+import { reportRecordingFailure } from '../recording-failure.js';
+
 /**
  * A recorder failure (anything but a QuerytrailError) never breaks the application's query: the
- * statement is sent anyway and the failure is reported as a process warning.
+ * statement goes on. With the recorder at hand it is also written to the trail (a sink.gap record);
+ * see ../recording-failure.ts.
  */
-export function warnRecorderFailure(error: unknown): void {
-  const message = error instanceof Error ? error.message : String(error);
-  try {
-    process.emitWarning(`querytrail (mysql2): recording failed, the statement was not held back: ${message}`, {
-      code: 'QT_RECORDER_FAILURE',
-    });
-  } catch {
-    // emitWarning itself never breaks a query either.
-  }
+export function warnRecorderFailure(
+  error: unknown,
+  site?: { recorder: StatementRecorder; operation: string; start?: StatementStart | undefined; unaudited?: boolean },
+): void {
+  reportRecordingFailure(
+    { recorder: site?.recorder, driver: 'mysql2', operation: site?.operation ?? 'recording', start: site?.start, unaudited: site?.unaudited },
+    error,
+  );
 }

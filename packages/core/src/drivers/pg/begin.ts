@@ -21,7 +21,7 @@ export function admit(recorder: StatementRecorder, start: StatementStart): Admis
     return recorder.begin(start);
   } catch (err) {
     if (err instanceof QuerytrailError) return new Refusal(err);
-    reportRecorderFailure(err, 'recorder.begin');
+    reportRecorderFailure(err, 'recorder.begin', { recorder, start, unaudited: true });
     return undefined;
   }
 }

@@ -41,6 +41,6 @@ export function reportConnection(client: PgClientLike, type: 'db.connect' | 'db.
   try {
     state.recorder.connection(type, state.db.get(), type === 'db.connect' ? openIntrospection : undefined);
   } catch (err) {
-    reportRecorderFailure(err, 'recorder.connection');
+    reportRecorderFailure(err, 'recorder.connection', { recorder: state.recorder });
   }
 }
