@@ -9,7 +9,7 @@ import { DB, harness } from './helpers.js';
  */
 const TWO_READINGS = "SELECT 'a\\' AS x; SELECT 1 -- '";
 
-test('mysql2: the handshake status says how strings lex; after a SET sql_mode, texts with a backslash are read both ways', async () => {
+test('mysql2: the handshake status says how strings lex; a SET sql_mode is followed through its OK packet', async () => {
   const h = harness();
   const conn = h.auditor.instrumentMysql2(await mysql.createConnection(DB));
   try {
@@ -17,10 +17,23 @@ test('mysql2: the handshake status says how strings lex; after a SET sql_mode, t
     assert.equal((rows as unknown[]).length, 1, 'the server read one statement (one row)');
     assert.equal(h.queries(TWO_READINGS)[0]?.statement?.command, 'SELECT', 'known from the handshake: analysed as the server reads it');
 
+    const [mode] = await conn.query('SELECT @@SESSION.sql_mode AS m');
+    const original = (mode as { m: string }[])[0]!.m;
     await conn.query("SET SESSION sql_mode = CONCAT(@@sql_mode, ',NO_BACKSLASH_ESCAPES')");
-    // The session now lexes differently; the wrapper cannot see sql_mode after a SET, so: both readings.
-    await conn.query(TWO_READINGS).catch(() => undefined); // two statements for the server: refused without multipleStatements
-    assert.equal(h.queries(TWO_READINGS)[1]?.statement?.command, 'SELECT; SELECT', 'the more severe reading wins once the setting is unknown');
+    // Now the server reads two statements (and refuses them without multipleStatements).
+    await conn.query(TWO_READINGS).catch(() => undefined);
+    assert.equal(h.queries(TWO_READINGS)[1]?.statement?.command, 'SELECT; SELECT', 'read as the server now reads it');
+
+    // Back to backslash escapes: the SET's OK packet says so, and the text is one harmless SELECT again
+    // (with the setting unknown it would be read both ways and the more severe reading would win).
+    await conn.query('SET SESSION sql_mode = ?', [original]);
+    await conn.query(TWO_READINGS);
+    assert.equal(h.queries(TWO_READINGS)[2]?.statement?.command, 'SELECT', 'known again from the OK packet of the SET');
+
+    // A changer that ends without an OK packet (here an error) leaves the setting unknown: both readings.
+    await assert.rejects(conn.query('CALL qt_no_such_procedure()'));
+    await conn.query(TWO_READINGS).catch(() => undefined);
+    assert.equal(h.queries(TWO_READINGS)[3]?.statement?.command, 'SELECT; SELECT', 'unknown after a changer with no OK packet');
   } finally {
     await conn.end();
   }

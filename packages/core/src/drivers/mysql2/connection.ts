@@ -61,10 +61,12 @@ export function instrumentConnection(recorder: StatementRecorder, conn: Connecti
 /** SERVER_STATUS_NO_BACKSLASH_ESCAPES: the session's sql_mode has NO_BACKSLASH_ESCAPES. */
 const NO_BACKSLASH_ESCAPES = 512;
 
+
 /**
- * The handshake's status flags say how the session starts out lexing strings. (Later changes come with
- * OK packets that mysql2 does not hand over for every statement: after a statement that may change
- * sql_mode the auditor analyses texts with a backslash both ways.)
+ * The handshake's status flags say how the session starts out lexing strings; later, the OK packet
+ * that ends a statement without rows (a SET among them) says it again (statusReporter). A statement
+ * ending in rows hands over no OK packet: until the next one, after a statement that may change
+ * sql_mode, the auditor analyses texts with a backslash both ways.
  */
 function reportStringLexing(recorder: StatementRecorder, conn: ConnectionLike): void {
   const flags = (conn as { _handshakePacket?: { statusFlags?: unknown } | null })._handshakePacket?.statusFlags;

@@ -1,3 +1,4 @@
+import { statusReporter } from './ok-status.js';
 import { AsyncResource } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import type { StatementRecorder } from '../../capture/types.js';
@@ -33,8 +34,9 @@ export function patchQuery(recorder: StatementRecorder, conn: ConnectionLike, st
       refuse(cmd, cmd.onResult, blocked, scope);
       return cmd;
     }
-    if (typeof cmd.onResult === 'function') cmd.onResult = wrapCallback(cmd.onResult, handle, scope);
-    else trackEmitter(cmd, handle, scope);
+    const onStatus = statusReporter(recorder, conn);
+    if (typeof cmd.onResult === 'function') cmd.onResult = wrapCallback(cmd.onResult, handle, scope, onStatus);
+    else trackEmitter(cmd, handle, scope, onStatus);
     try {
       return dispatch(
         state.sends,

@@ -1,3 +1,4 @@
+import { statusReporter } from './ok-status.js';
 import { AsyncResource } from 'node:async_hooks';
 import { EventEmitter } from 'node:events';
 import type { StatementRecorder } from '../../capture/types.js';
@@ -53,10 +54,11 @@ export function sendExecute(
       return standIn;
     }
   }
-  if (callback) args[cbIndex] = wrapCallback(callback, handle, scope);
+  const onStatus = statusReporter(recorder, call.connection);
+  if (callback) args[cbIndex] = wrapCallback(callback, handle, scope, onStatus);
   const send = (): CommandLike => {
     const cmd = original.apply(self, args) as CommandLike;
-    if (!callback) trackEmitter(cmd, handle, scope);
+    if (!callback) trackEmitter(cmd, handle, scope, onStatus);
     return cmd;
   };
   try {
