@@ -24,19 +24,22 @@ export interface LexingOptions {
   readonly backslashEscapes?: boolean;
 }
 
-/** The nine possible option objects, interned: identity comparisons are enough (describe's memo). */
-const INTERNED = new Map<string, LexingOptions>();
-function interned(scs: boolean | undefined, noBackslash: boolean | undefined): LexingOptions {
-  const key = `${scs}|${noBackslash}`;
-  let o = INTERNED.get(key);
-  if (!o) {
+/**
+ * The nine possible option objects, interned: identity comparisons are enough (describe's memo). A
+ * table, not a keyed map: options() runs for every statement.
+ */
+const slot = (v: boolean | undefined): number => (v === undefined ? 0 : v ? 1 : 2);
+const INTERNED: LexingOptions[] = [];
+for (const scs of [undefined, true, false]) {
+  for (const noBackslash of [undefined, true, false]) {
     const v: { standardConformingStrings?: boolean; backslashEscapes?: boolean } = {};
     if (scs !== undefined) v.standardConformingStrings = scs;
     if (noBackslash !== undefined) v.backslashEscapes = !noBackslash;
-    o = Object.freeze(v);
-    INTERNED.set(key, o);
+    INTERNED[slot(scs) * 3 + slot(noBackslash)] = Object.freeze(v);
   }
-  return o;
+}
+function interned(scs: boolean | undefined, noBackslash: boolean | undefined): LexingOptions {
+  return INTERNED[slot(scs) * 3 + slot(noBackslash)]!;
 }
 
 /** Nothing known: both readings where it matters. */
