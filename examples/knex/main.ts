@@ -26,7 +26,16 @@ const policy = definePolicy({
 async function main(): Promise<void> {
   const external = process.env.DATABASE_URL;
   const embedded = external ? undefined : await startEmbeddedPostgres();
-  const auditor = createAuditor({ service: { name: 'bookshop', env: 'dev' }, journal: { dir: journalDir }, policy });
+  // The embedded PGlite serves every connection from one database session, so the short-lived
+  // connection querytrail opens to read the table catalog would interleave with this app's cursor
+  // (the stream below) and lose its portal. This example needs no catalog (no sensitive columns):
+  // off on PGlite, on with a real server.
+  const auditor = createAuditor({
+    service: { name: 'bookshop', env: 'dev' },
+    journal: { dir: journalDir },
+    policy,
+    ...(external ? {} : { catalog: { mode: false as const } }),
+  });
   const chain = auditor.journal?.chainId;
   const knex = instrumentKnex(
     knexFactory({ client: 'pg', connection: external ?? embedded!.connectionString, pool: { min: 0, max: 2 } }),

@@ -63,6 +63,11 @@ export function validateOptions(options: unknown): AuditorOptions {
     for (const k of ['segmentMaxBytes', 'maxQueuedEvents', 'checkpointEvery', 'checkpointIntervalMs', 'syncTimeoutMs'] as const) {
       if (j[k] !== undefined && !(Number.isInteger(j[k]) && (j[k] as number) > 0)) fail(`journal.${k}`, 'expected a positive integer');
     }
+    if (j.spill !== undefined && j.spill !== false) {
+      const sp = j.spill as Record<string, unknown>;
+      if (typeof sp !== 'object' || sp === null) fail('journal.spill', 'expected { maxBytes?: number } or false');
+      if (sp.maxBytes !== undefined && !(Number.isInteger(sp.maxBytes) && (sp.maxBytes as number) > 0)) fail('journal.spill.maxBytes', 'expected a positive integer (bytes)');
+    }
   }
   if (o.params !== undefined) {
     const p = o.params as Record<string, unknown>;

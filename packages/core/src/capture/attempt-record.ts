@@ -23,12 +23,14 @@ export class AttemptRecord implements JournalRecord {
   }
 
   line(integrity: IntegrityInfo): string {
-    if (this.event !== undefined) this.event.integrity = integrity;
+    // seq 0 is the spill's placeholder (journal/spill-frame.ts), not a chain position.
+    if (this.event !== undefined && integrity.seq > 0) this.event.integrity = integrity;
     return statementLine(this.type, this.eventId, { time: formatMicros(this.micros) }, integrity, this.source, this.pending, this.db, undefined, undefined);
   }
 
   writeLine(out: LineOut, integrity: IntegrityInfo): void {
-    if (this.event !== undefined) this.event.integrity = integrity;
+    // seq 0 is the spill's placeholder (journal/spill-frame.ts), not a chain position.
+    if (this.event !== undefined && integrity.seq > 0) this.event.integrity = integrity;
     writeStatementLine(out, this.type, this.eventId, { time: formatMicros(this.micros) }, integrity, this.source, this.pending, this.db, undefined, undefined);
   }
 

@@ -161,7 +161,8 @@ export class StatementCapture implements StatementHandle, JournalRecord {
   }
 
   line(integrity: IntegrityInfo): string {
-    if (this.event !== undefined) this.event.integrity = integrity;
+    // seq 0 is the spill's placeholder (journal/spill-frame.ts), not a chain position.
+    if (this.event !== undefined && integrity.seq > 0) this.event.integrity = integrity;
     const time = formatMicros(this.endMicros);
     return statementLine(
       'db.query',
@@ -177,7 +178,8 @@ export class StatementCapture implements StatementHandle, JournalRecord {
   }
 
   writeLine(out: LineOut, integrity: IntegrityInfo): void {
-    if (this.event !== undefined) this.event.integrity = integrity;
+    // seq 0 is the spill's placeholder (journal/spill-frame.ts), not a chain position.
+    if (this.event !== undefined && integrity.seq > 0) this.event.integrity = integrity;
     const time = formatMicros(this.endMicros);
     writeStatementLine(
       out,

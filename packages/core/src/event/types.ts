@@ -153,6 +153,13 @@ export interface GenesisInfo {
   previous?: { chain_id: string; seq: number; hash: string; segment?: string };
   /** Present when the chain is signed: the verifier then expects qt-<chain_id>.checkpoints.jsonl. */
   checkpoints?: { key_id: string };
+  /**
+   * Present when the previous process left spilled records that were never chained (it was killed
+   * before its writer got to them): they follow this record, first thing in the chain, in order.
+   * `records`: how many; `files`: the spill files (under <dir>/.spill/) they were read from;
+   * `torn`: frames cut short by the crash, set aside and each counted in a sink.gap record.
+   */
+  spilled?: { records: number; files: string[]; torn?: number };
 }
 
 export interface QuerytrailEvent {

@@ -41,7 +41,11 @@ export class BatchBuffers implements LineOut {
   /** Bytes of complete lines not yet taken. */
   pendingBytes = 0;
 
-  constructor(private readonly pool: Buffer[]) {}
+  /** `maxBuffers`: how many of the pool's buffers this batch may fill before startLine() says so. */
+  constructor(
+    private readonly pool: Buffer[],
+    private readonly maxBuffers = WRITE_BUFFERS_MAX,
+  ) {}
 
   /**
    * Starts a line. False when the pool is used up: take() and write what is filled first, then start
@@ -96,6 +100,23 @@ export class BatchBuffers implements LineOut {
     this.used = this.lineStart;
   }
 
+  /** The bytes of the current line so far, in place (valid until the next write). */
+  lineView(): Buffer {
+    return this.current!.subarray(this.lineStart, this.used);
+  }
+
+  /** Cuts the current line back to its first `length` bytes. */
+  truncateLine(length: number): void {
+    this.used = this.lineStart + length;
+  }
+
+  /** Ends the current line as it is, with no newline and no hash (a spill frame); returns its length. */
+  endRaw(): number {
+    const n = this.used - this.lineStart;
+    this.pendingBytes += n;
+    return n;
+  }
+
   /** A whole line given as a string: startLine() first. */
   appendLine(line: string): string {
     this.utf8(line);
@@ -116,7 +137,7 @@ export class BatchBuffers implements LineOut {
   }
 
   private poolBuffer(): Buffer | undefined {
-    if (this.index >= WRITE_BUFFERS_MAX) return undefined;
+    if (this.index >= this.maxBuffers) return undefined;
     let next = this.pool[this.index];
     if (next === undefined) {
       next = Buffer.allocUnsafe(WRITE_BUFFER_BYTES);

@@ -14,6 +14,9 @@ import { serializeEvent } from './serialize.js';
 import { MerkleAccumulator } from './merkle.js';
 import { checkpointFileName, listSegments, readLastLine, segmentFileName } from './segment-files.js';
 import { loadSigningKey, type SigningKey, type SigningKeyInput } from './signing-key.js';
+import { isMark, Spill, SPILL_DIR, type SpillMark } from './spill.js';
+import { integrityMember, newSentinel } from './spill-frame.js';
+import { type RecoveredSpill, recoverSpill } from './spill-recovery.js';
 
 export interface JournalOptions {
   /** Directory of the segment files; created if missing. One auditor (process) per directory. */
@@ -28,10 +31,18 @@ export interface JournalOptions {
   /** Start a new segment file once the current one reaches this size. Default 64 MiB. */
   segmentMaxBytes?: number;
   /**
-   * Bound on events waiting to be written; beyond it events are counted and a sink.gap record says so.
-   * Default 20,000: about 26 MiB for statement records (1.3 KB of heap each, measured).
+   * Bound on events waiting in memory to be written. Beyond it, async events spill to disk (`spill`);
+   * without a spill they are counted and a sink.gap record says so. Default 5,000: about 6.5 MiB for
+   * statement records (1.3 KB of heap each, measured). With the spill, overflow is not loss, so the
+   * queue only bridges the query path and the writer (docs/delivery.md has the memory bound).
    */
   maxQueuedEvents?: number;
+  /**
+   * Async events beyond `maxQueuedEvents` are written to files under `<dir>/.spill/` and chained from
+   * there in order, up to `maxBytes` of spill on disk (default 1 GiB); beyond it they are counted in a
+   * sink.gap record. `false`: no spill, the queue's overflow is counted and dropped. docs/delivery.md.
+   */
+  spill?: false | { maxBytes?: number };
   /** Ed25519 private key for signed checkpoints. Without one, chains end in an unanchored tail. */
   signingKey?: SigningKeyInput;
   /** Sign a checkpoint after this many records. Default 1000. */
@@ -54,6 +65,19 @@ interface Pending {
   event: QuerytrailEvent | JournalRecord;
   durable?: { resolve: () => void; reject: (e: Error) => void };
 }
+
+/** Default disk budget of the spill. */
+const SPILL_MAX_BYTES = 1024 * 1024 * 1024;
+/**
+ * While a spill write is in progress, the spill inbox takes at most max(maxQueuedEvents, this) more
+ * events: about what one spill write (4 MiB) carries, so a tiny queue bound does not turn the time of
+ * one write into losses.
+ */
+const SPILL_MIN_PENDING = 4096;
+/** Spilled bytes the writer reads into one batch (the rest goes in the next, right after). */
+const SPILL_BYTES_PER_BATCH = 4 * 1024 * 1024;
+/** …into a batch that sync-mode records wait for: they wait for little, and the spill still moves. */
+const SPILL_BYTES_BESIDE_WAITERS = 256 * 1024;
 
 
 /**
@@ -94,6 +118,8 @@ export class Journal {
   private closed = false;
   private retryDelayMs = 50;
   private timer: NodeJS.Timeout | undefined;
+  /** Overflow of the queue (undefined with spill: false and nothing left by an earlier process). */
+  private readonly spill: Spill | undefined;
 
   constructor(
     options: JournalOptions,
@@ -101,7 +127,7 @@ export class Journal {
   ) {
     this.dir = options.dir;
     this.segmentMaxBytes = options.segmentMaxBytes ?? 64 * 1024 * 1024;
-    this.maxQueued = options.maxQueuedEvents ?? 20_000;
+    this.maxQueued = options.maxQueuedEvents ?? 5000;
     this.checkpointEvery = options.checkpointEvery ?? 1000;
     this.syncTimeoutMs = options.syncTimeoutMs ?? 5000;
     this.lingerMs = options.lingerMs ?? 10;
@@ -111,8 +137,32 @@ export class Journal {
     mkdirSync(this.dir, { recursive: true });
     const previous = this.recoverPrevious();
     this.chainId = uuidv7();
-    this.queue.push({ event: this.genesisEvent(previous) });
-    this.enqueued++;
+    // After the segments: a spill left by a crash is chained right after the genesis, which says so.
+    let recovered: RecoveredSpill | undefined;
+    try {
+      recovered = recoverSpill(this.dir, this.onError);
+    } catch (err) {
+      // The files stay where they are: a later start chains them. Never a reason not to start.
+      this.onError(new Error(`querytrail journal could not recover the spill in ${join(this.dir, SPILL_DIR)}: ${String(err)}`, { cause: err }));
+    }
+    const spillOption = options.spill;
+    if (spillOption !== false || recovered !== undefined) {
+      this.spill = new Spill(
+        {
+          dir: join(this.dir, SPILL_DIR),
+          chainId: this.chainId,
+          enabled: spillOption !== false,
+          maxBytes: (spillOption === false ? undefined : spillOption?.maxBytes) ?? SPILL_MAX_BYTES,
+          maxPending: Math.max(this.maxQueued, SPILL_MIN_PENDING),
+          sentinel: newSentinel(),
+          onProgress: () => this.drain(),
+          onError: this.onError,
+        },
+        recovered?.files,
+      );
+    }
+    this.queue.push({ event: this.genesisEvent(withSpilled(previous, recovered)) });
+    this.enqueued += 1 + (recovered?.records ?? 0);
     this.schedule();
     if (this.signer) {
       this.timer = setInterval(() => this.onTimer(), options.checkpointIntervalMs ?? 60_000);
@@ -125,6 +175,13 @@ export class Journal {
     if (this.closed) {
       // Nothing can be chained after the final checkpoint: say so loudly rather than drop in silence.
       this.onError(new Error(`querytrail journal is closed: a ${event.type} event emitted after close() was not recorded`));
+      return;
+    }
+    const spill = this.spill;
+    if (spill !== undefined && (spill.active || (spill.enabled && this.queue.length >= this.maxQueued))) {
+      // Over the bound, or behind what is spilled already (order is kept): the spiller takes it.
+      this.enqueued++;
+      spill.accept(event);
       return;
     }
     if (this.queue.length >= this.maxQueued) {
@@ -172,14 +229,20 @@ export class Journal {
     });
   }
 
-  /** Resolves when every event appended before the call is written (not necessarily fsync'd). */
+  /** Resolves when every event appended before the call is written (not necessarily fsync'd), spilled or not. */
   async flush(): Promise<void> {
     // Waits for what was appended before the call, not for an empty queue: under steady traffic the
     // queue is never empty, and close() must not wait for the traffic to stop.
     const target = this.enqueued;
     while (this.taken < target) {
+      const before = this.taken;
       this.drain();
       await this.tail;
+      if (this.taken >= target) break;
+      // Spilled events reach the writer once the spiller has written them.
+      if (!this.writerHasWork() && this.spill !== undefined) await this.spill.settled();
+      // Never spin on microtasks: let the event loop (and the spiller) run.
+      if (this.taken === before) await new Promise<void>((r) => setImmediate(r));
     }
     await this.tail;
   }
@@ -202,7 +265,12 @@ export class Journal {
         clearTimeout(this.lingering);
         this.lingering = undefined;
       }
-      while (this.queue.length > 0 || this.dropped > 0) await this.writeBatch();
+      // The spill is drained completely: the final checkpoint covers every record appended before.
+      for (;;) {
+        if (this.writerHasWork()) await this.writeBatch();
+        else if (this.spill !== undefined && !this.spill.idle) await this.spill.settled();
+        else break;
+      }
       await this.writeCheckpoint('close');
     });
     await this.run(async () => {
@@ -214,6 +282,9 @@ export class Journal {
       }
       this.file = undefined;
       this.checkpointFile = undefined;
+      // Everything chained is fsync'd now.
+      await this.spill?.removeDone();
+      await this.spill?.close();
     });
   }
 
@@ -264,21 +335,27 @@ export class Journal {
   }
 
   private drain(): void {
-    if (this.batchQueued || (this.queue.length === 0 && this.dropped === 0)) return;
+    if (this.batchQueued || !this.writerHasWork()) return;
     this.batchQueued = true;
     void this.run(async () => {
       this.batchQueued = false;
       await this.writeBatch();
       // What arrived during the write waits its linger like anything else (a write costs far more
-      // than one event); attempt records scheduled their own batch when they were appended.
-      if (this.dropped > 0 || this.queue.length >= 512) this.drain();
+      // than one event); attempt records scheduled their own batch when they were appended. Spilled
+      // records are waiting already: they go on at once.
+      if (this.dropped > 0 || this.queue.length >= 512 || this.spill?.readable) this.drain();
       else if (this.queue.length > 0) this.scheduleLingering();
     });
   }
 
+  /** Something for writeBatch() to do now. */
+  private writerHasWork(): boolean {
+    return this.queue.length > 0 || this.dropped > 0 || (this.spill !== undefined && (this.spill.readable || this.spill.hasDone));
+  }
+
   private onTimer(): void {
     if (this.closed) return;
-    if (this.seq === this.checkpointCount && this.queue.length === 0) {
+    if (this.seq === this.checkpointCount && this.queue.length === 0 && !this.spill?.active) {
       // Idle: a heartbeat gives the checkpoint something new to cover, proving the writer was alive.
       this.append(this.lifecycleEvent('heartbeat'));
     }
@@ -286,13 +363,13 @@ export class Journal {
   }
 
   private async writeBatch(): Promise<void> {
-    if (this.queue.length === 0 && this.dropped === 0) return; // a drain scheduled before close() took the queue
+    if (!this.writerHasWork()) return; // a drain scheduled before close() took the queue
     const batch = this.queue;
     this.queue = [];
     this.taken += batch.length + this.dropped;
     if (this.dropped > 0) {
       // Loss is itself evidence. Drops happen only while the queue is full, so after everything queued.
-      batch.push({ event: this.gapEvent(this.dropped, 'journal queue full') });
+      batch.push({ event: this.gapEvent(this.dropped, 'journal queue full', this.droppedSince) });
       this.onError(new Error(`querytrail journal dropped ${this.dropped} events: queue full`));
       this.dropped = 0;
     }
@@ -321,6 +398,9 @@ export class Journal {
       if (this.signer) this.merkle.append(Buffer.from(digest, 'hex')); // the tree exists for checkpoints only
       if (durable) waiters.push(durable);
     }
+    // The queue holds what was appended before spilling started, and sync-mode records (never held
+    // behind the spill); then the spilled records, in order.
+    if (this.spill !== undefined) await this.writeSpilled(this.spill, out, direct, waiters.length > 0 ? SPILL_BYTES_BESIDE_WAITERS : SPILL_BYTES_PER_BATCH);
     await this.writeAll(out.take(), direct);
     if (waiters.length > 0) {
       try {
@@ -331,7 +411,74 @@ export class Journal {
         for (const w of waiters) w.reject(e);
       }
     }
+    if (this.spill?.hasDone) {
+      // A spill file goes only once the segment holding its records is durable.
+      try {
+        await this.file?.datasync();
+        await this.spill.removeDone();
+      } catch (err) {
+        this.onError(new Error(`querytrail journal fsync failed in ${this.dir}; chained spill files are kept for now: ${String(err)}`, { cause: err }));
+      }
+    }
     if (this.signer && this.seq - this.checkpointCount >= this.checkpointEvery) await this.writeCheckpoint('records');
+  }
+
+  /**
+   * Chains spilled records into this batch: each frame is written as prefix + its integrity + suffix
+   * (byte for byte the line the record would have had without the spill), hashed and chained like any
+   * other line; a mark becomes a sink.gap record at its place.
+   */
+  private async writeSpilled(spill: Spill, out: BatchBuffers, direct: boolean, maxBytes: number): Promise<void> {
+    let budget = maxBytes;
+    while (budget > 0 && spill.readable) {
+      const { items, bytes } = await spill.read(budget);
+      budget -= bytes;
+      for (const item of items) {
+        if (isMark(item)) {
+          await this.chainSpillGap(out, direct, item);
+          continue;
+        }
+        const size = item.prefix.length + item.suffix.length + 160;
+        if (this.segmentBytes + out.pendingBytes > 0 && this.segmentBytes + out.pendingBytes + Math.max(2048, size) > this.segmentMaxBytes) {
+          await this.writeAll(out.take(), direct);
+          await this.writeCheckpoint('rotation');
+          await this.rotate();
+        }
+        if (!out.startLine()) {
+          await this.writeAll(out.take(), direct);
+          out.startLine();
+        }
+        this.seq += 1;
+        out.bytes(item.prefix);
+        out.latin1(integrityMember({ chain_id: this.chainId, seq: this.seq, prev_hash: this.prevHash }));
+        out.bytes(item.suffix);
+        const digest = out.endLine();
+        this.prevHash = digest;
+        if (this.signer) this.merkle.append(Buffer.from(digest, 'hex'));
+        this.taken += 1;
+      }
+    }
+  }
+
+  /** A loss in the spilled stream, recorded where it happened. */
+  private async chainSpillGap(out: BatchBuffers, direct: boolean, mark: SpillMark): Promise<void> {
+    const event = this.gapEvent(mark.count, mark.cause, mark.since);
+    if (this.segmentBytes + out.pendingBytes > 0 && this.segmentBytes + out.pendingBytes + 2048 > this.segmentMaxBytes) {
+      await this.writeAll(out.take(), direct);
+      await this.writeCheckpoint('rotation');
+      await this.rotate();
+    }
+    if (!out.startLine()) {
+      await this.writeAll(out.take(), direct);
+      out.startLine();
+    }
+    this.seq += 1;
+    const digest = this.encodeLine(out, event, { chain_id: this.chainId, seq: this.seq, prev_hash: this.prevHash });
+    this.prevHash = digest;
+    if (this.signer) this.merkle.append(Buffer.from(digest, 'hex'));
+    this.taken += mark.accounted;
+    if (mark.accounted > 0) this.onError(new Error(`querytrail journal dropped ${mark.count} events: ${mark.cause}`));
+    else this.onError(new Error(`querytrail journal: ${mark.cause}`));
   }
 
   /** The writer's reusable line buffers (see BatchBuffers); at most WRITE_BUFFERS_MAX are kept. */
@@ -525,17 +672,23 @@ export class Journal {
     return { schema: EVENT_SCHEMA, event_id: uuidv7(), type, time: formatMicros(nowMicros()), integrity: undefined, source: this.source };
   }
 
-  private gapEvent(count: number, cause: string): QuerytrailEvent {
+  private gapEvent(count: number, cause: string, since: number | undefined): QuerytrailEvent {
     const now = nowMicros();
     return {
       schema: EVENT_SCHEMA,
       event_id: uuidv7(),
       type: 'sink.gap',
       time: formatMicros(now),
-      ...(this.droppedSince === undefined ? {} : { start_time: formatMicros(this.droppedSince), end_time: formatMicros(now) }),
+      ...(since === undefined ? {} : { start_time: formatMicros(since), end_time: formatMicros(now) }),
       integrity: undefined,
       source: this.source,
       gap: { count, cause },
     };
   }
+}
+
+/** The genesis of a chain that starts with records spilled by an earlier process. */
+function withSpilled(info: GenesisInfo, recovered: RecoveredSpill | undefined): GenesisInfo {
+  if (recovered === undefined || (recovered.records === 0 && recovered.torn === 0)) return info;
+  return { ...info, spilled: { records: recovered.records, files: recovered.names, ...(recovered.torn > 0 ? { torn: recovered.torn } : {}) } };
 }

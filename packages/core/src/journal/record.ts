@@ -18,9 +18,17 @@ export interface JournalRecord {
    * Optional fast path: writes exactly the UTF-8 bytes of `line(integrity)` into the journal's buffer,
    * piece by piece, so the writer neither builds nor encodes the whole line as a string. May throw
    * like `line()`; the journal then discards what was written and falls back to `line()`.
+   *
+   * Both must put `integrity` right after the head (schema, event_id, type, times), before any
+   * application-supplied value: the spill cuts the line there (spill-frame.ts).
    */
   writeLine?(out: LineOut, integrity: IntegrityInfo): void;
-  /** The event as an object (memoised): the one listeners see; its `integrity` is set when it is chained. */
+  /**
+   * The event as an object (memoised): the one listeners see; its `integrity` is set when it is
+   * chained. A record that was spilled (docs/delivery.md) is encoded before its chain position is
+   * known, and the journal does not see the object again: its event keeps no `integrity`. Records
+   * must ignore the spill's placeholder (`seq` 0) when they set it. The journal's line is the reference.
+   */
   toEvent(): QuerytrailEvent;
 }
 
