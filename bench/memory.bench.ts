@@ -7,7 +7,8 @@
  * The rate (default 0: as fast as this process can produce them) paces the statements in chunks of
  * 1,000. Unpaced, one core produces W1 records faster than the journal can chain and write them (about
  * 140,000 against 110,000 per second here), so the run measures overload: the queue fills to its
- * bound and the overflow is counted in `sink.gap` records (`dropped`). Paced at a rate the journal
+ * bound, the overflow spills to disk, and what the spill cannot take is counted in `sink.gap`
+ * records (`dropped`). Paced at a rate the journal
  * sustains, it measures what the target is about: memory while a sink is down.
  *
  * The statements are W1-shaped and go through `auditor.begin(...).succeed()` directly, as
