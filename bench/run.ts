@@ -45,7 +45,7 @@ export const config = {
   rounds: int('BENCH_ROUNDS', quick ? 2 : 5),
   queries,
   warmup: int('BENCH_WARMUP', quick ? 300 : Math.max(4000, queries)),
-  journalEvents: int('BENCH_JOURNAL_EVENTS', quick ? 10_000 : 30_000),
+  journalEvents: int('BENCH_JOURNAL_EVENTS', quick ? 10_000 : 100_000),
   /** Audited statements for the memory measurement (sink down); the target is stated over 1,000,000. */
   memoryStatements: int('BENCH_MEMORY_STATEMENTS', quick ? 200_000 : 1_000_000),
   /**

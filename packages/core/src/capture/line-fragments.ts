@@ -53,53 +53,61 @@ export function dbJson(db: DbInfo): Fragment {
   return f;
 }
 
-interface ContextJson {
-  /** `,"actor":…,"request":…` (before trace and db) */
-  head: Fragment;
-  /** `,"orm":…` (after db) */
-  orm: Fragment;
-  /** 0: seen once, unchecked; 1: checked, never changes (cached); 2: may change (never cached). */
-  state: 0 | 1 | 2;
-}
-
-const NO_CONTEXT: ContextJson = { head: EMPTY_FRAGMENT, orm: EMPTY_FRAGMENT, state: 1 };
-
 function fragment(text: string): Fragment {
   return text === '' ? EMPTY_FRAGMENT : new Fragment(text);
 }
 
-function contextPieces(ctx: AuditContext, state: ContextJson['state']): ContextJson {
-  return {
-    head: fragment((ctx.actor ? member('actor', ctx.actor) : '') + (ctx.request ? member('request', ctx.request) : '')),
-    orm: ctx.orm ? fragment(member('orm', ctx.orm)) : EMPTY_FRAGMENT,
-    state,
-  };
-}
-
-// One slot, not a map: a context (a request, a job) usually sends its statements in a row, and a
-// WeakMap entry per request would cost the garbage collector more than it saves.
-let lastContext: AuditContext | undefined;
-let lastPieces: ContextJson = NO_CONTEXT;
+const NONE = Symbol('none');
 
 /**
- * The check that makes reuse safe (every object in the context frozen, no getters) costs more than
- * serialising a small actor once, so it is made only when the same context comes again.
+ * One slot, not a map: a context (a request, a job) usually sends its statements in a row, and a
+ * WeakMap entry per request would cost the garbage collector more than it saves. Keyed by the
+ * identity of the values themselves (the actor, the request, the orm object), not of the context
+ * object: runWithContext makes a new context object for every scope, around the same actor.
+ *
+ * The check that makes reuse safe (every object frozen, no getters) costs more than serialising a
+ * small actor once, so it is made only when the same values come again.
  */
-export function contextJson(ctx: AuditContext | undefined): ContextJson {
-  if (ctx === undefined) return NO_CONTEXT;
-  if (ctx !== lastContext) {
-    // Pieces first: if serialising throws, the slot must not claim this context.
-    lastPieces = contextPieces(ctx, 0);
-    lastContext = ctx;
-    return lastPieces;
+class PieceSlot {
+  private a: unknown = NONE;
+  private b: unknown = NONE;
+  private piece: Fragment = EMPTY_FRAGMENT;
+  /** 0: seen once, unchecked; 1: checked, never changes (reused); 2: may change (never reused). */
+  private state: 0 | 1 | 2 = 0;
+
+  constructor(private readonly render: (a: unknown, b: unknown) => string) {}
+
+  get(a: unknown, b: unknown): Fragment {
+    if (a === this.a && b === this.b) {
+      if (this.state === 1) return this.piece;
+      if (this.state === 2) return fragment(this.render(a, b));
+      // runWithContext freezes its contexts; a contextProvider's may change between statements.
+      const stable = deepFrozen(a) && deepFrozen(b);
+      this.piece = fragment(this.render(a, b));
+      this.state = stable ? 1 : 2;
+      return this.piece;
+    }
+    // Render first: if serialising throws, the slot must not claim these values.
+    const piece = fragment(this.render(a, b));
+    this.a = a;
+    this.b = b;
+    this.piece = piece;
+    this.state = 0;
+    return piece;
   }
-  if (lastPieces.state === 0) {
-    // runWithContext freezes its contexts; a contextProvider's may change between statements.
-    const stable = deepFrozen(ctx.actor) && deepFrozen(ctx.request) && deepFrozen(ctx.orm);
-    lastPieces = contextPieces(ctx, stable ? 1 : 2);
-    return lastPieces;
-  }
-  return lastPieces.state === 1 ? lastPieces : contextPieces(ctx, 2);
+}
+
+const heads = new PieceSlot((actor, request) => (actor ? member('actor', actor) : '') + (request ? member('request', request) : ''));
+const orms = new PieceSlot((orm) => (orm ? member('orm', orm) : ''));
+
+/** `,"actor":…,"request":…` (before trace and db), or '' */
+export function contextHead(ctx: AuditContext | undefined): Fragment {
+  return ctx === undefined || (ctx.actor === undefined && ctx.request === undefined) ? EMPTY_FRAGMENT : heads.get(ctx.actor, ctx.request);
+}
+
+/** `,"orm":…` (after db), or '' */
+export function contextOrm(ctx: AuditContext | undefined): Fragment {
+  return ctx?.orm === undefined ? EMPTY_FRAGMENT : orms.get(ctx.orm, undefined);
 }
 
 interface StatementJson {

@@ -3,7 +3,7 @@ import type { DbInfo, EventType, IntegrityInfo, ResultInfo, SourceInfo, Statemen
 import { EVENT_SCHEMA } from '../event/types.js';
 import type { Decision } from '../policy/index.js';
 import type { LineOut } from '../journal/record.js';
-import { contextJson, dbJson, objectsJson, sourceJson, statementHead } from './line-fragments.js';
+import { contextHead, contextOrm, dbJson, objectsJson, sourceJson, statementHead } from './line-fragments.js';
 import { type PendingStatement, recordable } from './pending-statement.js';
 
 /**
@@ -64,11 +64,10 @@ export function statementLine(
   if (times.start !== undefined) s += `,"start_time":"${times.start}","end_time":"${times.time}","duration_us":${num(times.durationUs!)}`;
   s += integrityJson(integrity);
   s += sourceJson(source).text;
-  const ctx = contextJson(p.context);
-  s += ctx.head.text;
+  s += contextHead(p.context).text;
   if (p.trace) s += member('trace', p.trace);
   s += dbJson(db).text;
-  s += ctx.orm.text;
+  s += contextOrm(p.context).text;
   s += statementHead(p.analysis, p.statement).text;
   s += statementMiddle(p);
   s += objectsJson(p.analysis).text;
@@ -98,11 +97,10 @@ export function writeStatementLine(
   if (times.start !== undefined) s += `,"start_time":"${times.start}","end_time":"${times.time}","duration_us":${num(times.durationUs!)}`;
   out.latin1(s + integrityJson(integrity));
   out.bytes(sourceJson(source).bytes);
-  const ctx = contextJson(p.context);
-  out.bytes(ctx.head.bytes);
+  out.bytes(contextHead(p.context).bytes);
   if (p.trace) out.utf8(member('trace', p.trace));
   out.bytes(dbJson(db).bytes);
-  out.bytes(ctx.orm.bytes);
+  out.bytes(contextOrm(p.context).bytes);
   out.bytes(statementHead(p.analysis, p.statement).bytes);
   out.utf8(statementMiddle(p));
   out.bytes(objectsJson(p.analysis).bytes);
