@@ -121,7 +121,13 @@ describe('pg Client', () => {
 
   test('errors: SQLSTATE code, promise and callback', async () => {
     h.clear();
-    await assert.rejects(client.query(`SELEC 1 /* e1 */`), { code: '42601' });
+    const e1 = await client.query(`SELEC 1 /* e1 */`).then(
+      () => assert.fail('SELEC is refused'),
+      (e: Error & { code?: string }) => e,
+    );
+    assert.equal(e1.code, '42601');
+    assert.match(e1.stack ?? '', /client\.test\.ts/, 'a promise-mode error\'s stack leads back to the app, as pg makes it');
+    assert.ok(e1 instanceof Error);
     await assert.rejects(client.query(`INSERT INTO ${table} (id) VALUES (1) /* e2 */`), { code: '23505' });
     const err = await new Promise<Error & { code?: string }>((resolve) =>
       client.query(`SELECT * FROM qt_pg_missing_table /* e3 */`, (e: Error) => resolve(e)),
