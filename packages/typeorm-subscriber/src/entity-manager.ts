@@ -1,5 +1,6 @@
 import { runInOrmScope } from './scope.js';
-import type { TypeormState } from './state.js';
+import { ownerOf } from './query-builder.js';
+import { stateOf, type TypeormState } from './state.js';
 
 /** EntityManager methods whose statements carry `operation` = the method name. Repositories call these. */
 const METHODS = [
@@ -9,32 +10,46 @@ const METHODS = [
   'softDelete', 'restore', 'increment', 'decrement', 'clear', 'query', 'sql',
 ] as const;
 
-const kWrapped = Symbol.for('querytrail.typeorm.entityManager');
+const kPatched = Symbol.for('querytrail.typeorm.entityManager/2');
 
 type Method = (...args: unknown[]) => unknown;
+interface ManagerLike {
+  dataSource?: unknown;
+  connection?: unknown;
+}
 
 /**
- * Wraps one EntityManager instance (the DataSource's, and each query runner's): its methods run in
- * an orm scope naming the entity (first argument: class, schema, name or entity) and the method.
- * `transaction` is a weak scope: the calls inside it name their own operation.
+ * Makes an EntityManager's methods run in an orm scope naming the entity (first argument: class,
+ * schema, name or entity) and the method; `transaction` is a weak scope (the calls inside it name their
+ * own operation). Patched once on the prototype that holds each method, as the query builders are:
+ * TypeORM makes an EntityManager per query runner, and wrapping every instance cost a closure per
+ * method per manager (and turned the instances into dictionaries). Managers of data sources that were
+ * not instrumented pass straight through.
  */
 export function wrapEntityManager<M extends object>(state: TypeormState, manager: M): M {
-  const m = manager as unknown as Record<string | symbol, unknown>;
-  if (!state.context || m[kWrapped]) return manager;
+  if (!state.context) return manager;
   for (const name of METHODS) {
-    const original = m[name];
-    if (typeof original !== 'function') continue;
-    m[name] = function (this: unknown, ...args: unknown[]) {
-      const model = name === 'query' || name === 'sql' ? undefined : state.metadata.entityOfTarget(args[0])?.name;
+    const proto = ownerOf(manager, name) as Record<string, unknown> | undefined;
+    const original = proto?.[name];
+    if (proto === undefined || typeof original !== 'function' || (original as { [kPatched]?: true })[kPatched]) continue;
+    const wrapped = function (this: ManagerLike, ...args: unknown[]) {
+      const st = stateOf(this.dataSource ?? this.connection);
+      if (!st?.context) return (original as Method).apply(this, args);
+      const model = name === 'query' || name === 'sql' ? undefined : st.metadata.entityOfTarget(args[0])?.name;
       return runInOrmScope(model, name, () => (original as Method).apply(this, args));
     };
+    Object.defineProperty(wrapped, kPatched, { value: true });
+    proto[name] = wrapped;
   }
-  const transaction = m.transaction;
-  if (typeof transaction === 'function') {
-    m.transaction = function (this: unknown, ...args: unknown[]) {
+  const owner = ownerOf(manager, 'transaction') as Record<string, unknown> | undefined;
+  const transaction = owner?.transaction;
+  if (owner !== undefined && typeof transaction === 'function' && !(transaction as { [kPatched]?: true })[kPatched]) {
+    const wrapped = function (this: ManagerLike, ...args: unknown[]) {
+      if (!stateOf(this.dataSource ?? this.connection)?.context) return (transaction as Method).apply(this, args);
       return runInOrmScope(undefined, 'transaction', () => (transaction as Method).apply(this, args), true);
     };
+    Object.defineProperty(wrapped, kPatched, { value: true });
+    owner.transaction = wrapped;
   }
-  Object.defineProperty(m, kWrapped, { value: true });
   return manager;
 }

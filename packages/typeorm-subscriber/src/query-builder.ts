@@ -66,7 +66,8 @@ function patch(instance: object, methods: readonly string[], operationOf: (qb: Q
   }
 }
 
-function ownerOf(instance: object, name: string): object | undefined {
+/** The object on `instance`'s prototype chain that holds `name` itself. */
+export function ownerOf(instance: object, name: string): object | undefined {
   for (let p = Object.getPrototypeOf(instance) as object | null; p && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
     if (Object.hasOwn(p, name)) return p;
   }
