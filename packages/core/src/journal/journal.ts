@@ -204,7 +204,11 @@ export class Journal {
    */
   appendDurable(event: QuerytrailEvent | JournalRecord): Promise<void> {
     if (this.closed) return Promise.reject(new JournalUnavailableError('querytrail journal is closed'));
-    if (this.queue.length >= this.maxQueued) {
+    // With a spill, async events never hold more than the bound in memory (the rest spills), so a
+    // statement waiting for its attempt record is not refused because async traffic filled the queue:
+    // attempt records have a bound of their own beside it (each one is a statement waiting to be sent).
+    const bound = this.spill?.enabled ? 2 * this.maxQueued : this.maxQueued;
+    if (this.queue.length >= bound) {
       this.countDropped(1);
       this.schedule();
       return Promise.reject(new JournalUnavailableError('querytrail journal queue is full'));

@@ -196,6 +196,21 @@ test('sync-mode records are never held behind the spill: an attempt appended dur
   assert.equal(verifyJournal(dir).ok, true);
 });
 
+test('a statement waiting for its attempt record is not refused because async traffic filled the queue (the rest spilled)', async () => {
+  const dir = tempDir('qt-spill-full-');
+  const auditor = createAuditor({ service: { name: 'spill-full' }, journal: { dir, maxQueuedEvents: 500 }, params: { mode: 'raw' }, catalog: { mode: false } });
+  await auditor.ready();
+  for (let i = 0; i < 5_000; i++) markedQuery(auditor, i); // the queue is at its bound, the rest goes to the spill
+  const id = uuidv7();
+  await auditor.journal!.appendDurable({ schema: EVENT_SCHEMA, event_id: id, type: 'heartbeat', time: '2026-01-01T00:00:00.000000Z', integrity: undefined, source: SOURCE });
+  await auditor.close();
+  const lines = readJournal(dir);
+  assert.ok(lines.some((l) => l.rec.event_id === id), 'the durable record was written');
+  assert.equal(lines.filter((l) => l.rec.type === 'sink.gap').length, 0, 'nothing dropped');
+  assert.deepEqual(markers(lines), Array.from({ length: 5_000 }, (_, i) => i));
+  assert.equal(verifyJournal(dir).ok, true);
+});
+
 test('a spilled record larger than the spill buffers (a 3 MiB statement) is spilled, read back whole and chained in its place', async () => {
   const dir = tempDir('qt-spill-big-');
   const auditor = createAuditor({ service: { name: 'spill-big' }, journal: { dir, maxQueuedEvents: 10 }, params: { mode: 'raw' }, catalog: { mode: false }, maxStatementLength: 4 * 1024 * 1024 });

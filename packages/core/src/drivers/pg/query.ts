@@ -189,10 +189,6 @@ function settlingCallback(handle: StatementHandle, cb: PgCallback): PgCallback {
   };
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return value !== null && typeof value === 'object' && typeof (value as PromiseLike<unknown>).then === 'function';
-}
-
 /** A refused text query: never sent; the error takes the same path a driver error would. */
 function refuseText(error: QuerytrailError, cb: PgCallback | undefined): unknown {
   if (cb === undefined) return Promise.reject(error);
