@@ -2,9 +2,9 @@ import { formatMicros, nowMicros } from '../event/clock.js';
 import type { DbInfo, IntegrityInfo, QuerytrailEvent, SourceInfo } from '../event/types.js';
 import { EVENT_SCHEMA } from '../event/types.js';
 import { uuidv7 } from '../event/uuidv7.js';
-import type { JournalRecord, LineOut } from '../journal/record.js';
+import { type JournalRecord, type LineOut, lineText } from '../journal/record.js';
 import { type PendingStatement, statementFields } from './pending-statement.js';
-import { statementLine, writeStatementLine } from './statement-line.js';
+import { writeStatementLine } from './statement-line.js';
 
 /** The db.query.attempt record of sync delivery: what is about to be sent, written before it is. */
 export class AttemptRecord implements JournalRecord {
@@ -23,9 +23,7 @@ export class AttemptRecord implements JournalRecord {
   }
 
   line(integrity: IntegrityInfo): string {
-    // seq 0 is the spill's placeholder (journal/spill-frame.ts), not a chain position.
-    if (this.event !== undefined && integrity.seq > 0) this.event.integrity = integrity;
-    return statementLine(this.type, this.eventId, { time: formatMicros(this.micros) }, integrity, this.source, this.pending, this.db, undefined, undefined);
+    return lineText((out) => this.writeLine(out, integrity));
   }
 
   writeLine(out: LineOut, integrity: IntegrityInfo): void {

@@ -1,13 +1,13 @@
 import { formatMicros, nowMicros } from '../event/clock.js';
 import type { DbInfo, IntegrityInfo, QuerytrailEvent, ResultInfo } from '../event/types.js';
-import type { JournalRecord, LineOut } from '../journal/record.js';
+import { type JournalRecord, type LineOut, lineText } from '../journal/record.js';
 import { EVENT_SCHEMA } from '../event/types.js';
 import { uuidv7 } from '../event/uuidv7.js';
 import type { BulkStatementCounter } from '../policy/index.js';
 import { applyAnalysis } from './describe.js';
 import { isRecorded, type PendingStatement, statementFields } from './pending-statement.js';
 import type { CaptureRuntime } from './runtime.js';
-import { statementLine, writeStatementLine } from './statement-line.js';
+import { writeStatementLine } from './statement-line.js';
 import type { StatementHandle, StatementOutcome } from './types.js';
 
 function errorMessage(error: unknown): string {
@@ -161,20 +161,7 @@ export class StatementCapture implements StatementHandle, JournalRecord {
   }
 
   line(integrity: IntegrityInfo): string {
-    // seq 0 is the spill's placeholder (journal/spill-frame.ts), not a chain position.
-    if (this.event !== undefined && integrity.seq > 0) this.event.integrity = integrity;
-    const time = formatMicros(this.endMicros);
-    return statementLine(
-      'db.query',
-      this.eventId,
-      { time, start: formatMicros(this.startMicros), durationUs: this.endMicros - this.startMicros },
-      integrity,
-      this.runtime.source,
-      this.pending,
-      this.pending.start.db,
-      this.result,
-      this.attemptId(),
-    );
+    return lineText((out) => this.writeLine(out, integrity));
   }
 
   writeLine(out: LineOut, integrity: IntegrityInfo): void {

@@ -49,36 +49,12 @@ function paramsJson(params: NonNullable<StatementInfo['params']>): string {
 
 const HASHED = /^hmac:[A-Za-z0-9_-]*$/;
 
-export function statementLine(
-  type: EventType,
-  eventId: string,
-  times: LineTimes,
-  integrity: IntegrityInfo,
-  source: SourceInfo,
-  p: PendingStatement,
-  db: DbInfo,
-  result: ResultInfo | undefined,
-  attemptId: string | undefined,
-): string {
-  let s = `${HEAD}${eventId}","type":"${type}","time":"${times.time}"`;
-  if (times.start !== undefined) s += `,"start_time":"${times.start}","end_time":"${times.time}","duration_us":${num(times.durationUs!)}`;
-  s += integrityJson(integrity);
-  s += sourceJson(source).text;
-  s += contextHead(p.context).text;
-  if (p.trace) s += member('trace', p.trace);
-  s += dbJson(db).text;
-  s += contextOrm(p.context).text;
-  s += statementHead(p.analysis, p.statement).text;
-  s += statementMiddle(p);
-  s += objectsJson(p.analysis).text;
-  return s + statementTail(p, result, attemptId);
-}
-
 /**
- * The same line as statementLine, written into the journal's buffer: the ASCII head (ids, times,
- * integrity) as latin1, cached pieces as their bytes, the rest encoded once. No whole-line string is
- * built, concatenated or encoded. Must write exactly the bytes of statementLine's text in UTF-8
- * (test/journal/line-format.test.ts compares the journal's lines with JSON.stringify of the events).
+ * A statement event's line (db.query, db.query.attempt), written into the journal's buffer: the ASCII
+ * head (ids, times, integrity) as latin1, cached pieces as their bytes, the rest encoded once. No
+ * whole-line string is built, concatenated or encoded. The records' `line()` is the same writer into a
+ * TextLineOut. The bytes must be exactly JSON.stringify of the event (test/journal/line-format.test.ts
+ * compares the journal's lines with the events listeners got).
  */
 export function writeStatementLine(
   out: LineOut,

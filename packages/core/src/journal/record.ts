@@ -45,3 +45,27 @@ export interface LineOut {
 export function isJournalRecord(value: QuerytrailEvent | JournalRecord): value is JournalRecord {
   return typeof (value as JournalRecord).line === 'function';
 }
+
+/**
+ * A LineOut that collects the line as text: `line()` of a record that writes itself piece by piece
+ * (one writer, two outputs). Only the fallback paths ask for the text; the journal takes the bytes.
+ */
+export class TextLineOut implements LineOut {
+  text = '';
+  latin1(text: string): void {
+    this.text += text;
+  }
+  utf8(text: string): void {
+    this.text += text;
+  }
+  bytes(data: Uint8Array): void {
+    this.text += Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
+  }
+}
+
+/** The text of what `write` writes into a LineOut. */
+export function lineText(write: (out: LineOut) => void): string {
+  const out = new TextLineOut();
+  write(out);
+  return out.text;
+}

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createAuditor, hashLine, type QuerytrailEvent, verifyJournal, ZERO_HASH } from '@querytrail/core';
+import { isJournalRecord, type JournalRecord } from '../../src/journal/record.js';
 import { assertValidEvent } from '../support/event-schema.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -167,4 +168,27 @@ test('a batch larger than the writer buffers (about 20 MiB in one turn, one 3 Mi
   assert.deepEqual(order.slice(n / 2 + 2), Array.from({ length: n / 2 - 1 }, (_, i) => n / 2 + 1 + i));
   const report = verifyJournal(dir);
   assert.equal(report.ok, true, JSON.stringify(report.findings.slice(0, 3)));
+});
+
+test("a record's line() (the fallback paths' text) is exactly the line the journal wrote from its bytes", async () => {
+  const dir = tempDir();
+  const auditor = createAuditor({ service: { name: 'line-text' }, journal: { dir }, catalog: { mode: false } });
+  const records: JournalRecord[] = [];
+  const journal = auditor.journal!;
+  const append = journal.append.bind(journal);
+  journal.append = (event) => {
+    if (isJournalRecord(event)) records.push(event);
+    append(event);
+  };
+  await auditor.runWithContext({ actor: { type: 'human', id: 'ü-1', name: 'Zoë ☃' } }, async () => {
+    for (let i = 0; i < 20; i++) fakeQuery(auditor, i);
+    auditor.begin({ text: "SELECT 'é\\n𝄞' AS x", db: { system: 'postgresql', driver: 'pg', namespace: 'test' } }).fail(new Error('nope "quoted"'));
+  });
+  await auditor.close();
+  const byId = new Map(readRecords(dir).map((r) => [r.rec.event_id, r]));
+  assert.equal(records.length, 21);
+  for (const record of records) {
+    const written = byId.get(record.toEvent().event_id)!;
+    assert.equal(record.line(written.rec.integrity!), written.line);
+  }
 });
