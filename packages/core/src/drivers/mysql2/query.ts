@@ -23,6 +23,8 @@ export function patchQuery(recorder: StatementRecorder, conn: ConnectionLike, st
     warnRecorderFailure(new Error('connection.query not instrumented: this mysql2 version has no Connection.createQuery'));
     return;
   }
+  // Once per connection: the OK-packet status reporter for this session.
+  const onStatus = statusReporter(recorder, conn);
   conn.query = function query(this: ConnectionLike, sql: unknown, values?: unknown, cb?: unknown): unknown {
     const cmd: CommandLike =
       sql instanceof EventEmitter ? (sql as CommandLike) : createQuery.call(conn.constructor, sql, values, cb, this.config);
@@ -34,7 +36,6 @@ export function patchQuery(recorder: StatementRecorder, conn: ConnectionLike, st
       refuse(cmd, cmd.onResult, blocked, scope);
       return cmd;
     }
-    const onStatus = statusReporter(recorder, conn);
     if (typeof cmd.onResult === 'function') cmd.onResult = wrapCallback(cmd.onResult, handle, scope, onStatus);
     else trackEmitter(cmd, handle, scope, onStatus);
     try {
