@@ -24,7 +24,7 @@ import { performance } from 'node:perf_hooks';
 import { setImmediate as turn } from 'node:timers/promises';
 import { createAuditor, Journal, type StatementHandle } from '@querytrail/core';
 import { sampleEvent as event, sampleSource } from './sample-event.js';
-import { POINT_SELECT_SQL } from './shared.js';
+import { POINT_SELECT_SQL, W1_CONTEXT, W1_DB } from './shared.js';
 
 const measured = Number(process.argv[2] ?? 100_000);
 const mode = process.argv[3] === 'events' ? 'events' : 'records';
@@ -48,17 +48,10 @@ async function recordsTarget(dir: string): Promise<Target> {
   // that outruns the writer must not turn into dropped (uncounted) records.
   const auditor = createAuditor({ service: { name: 'querytrail-bench', env: 'bench' }, journal: { dir, maxQueuedEvents: count + 100 }, catalog: { mode: false } });
   await auditor.ready();
-  const db = Object.freeze({
-    system: 'postgresql' as const,
-    namespace: 'test',
-    user: 'postgres',
-    server: Object.freeze({ address: '127.0.0.1', port: 5432 }),
-    driver: 'pg',
-    connection_id: '4242',
-  });
+  const db = W1_DB;
   const connection = {};
   const handles: (StatementHandle | undefined)[] = new Array(count);
-  const context = { actor: { type: 'human' as const, id: 'u42', name: 'Ada', roles: ['support'] }, request: { id: 'req-1', method: 'GET', route: '/accounts/:id' } };
+  const context = W1_CONTEXT;
   return {
     prepare(i) {
       handles[i] = auditor.runWithContext(context, () => auditor.begin({ text: POINT_SELECT_SQL.postgres, params: [(i % 10_000) + 1], db, connection }));

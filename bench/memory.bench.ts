@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep, setImmediate as turn } from 'node:timers/promises';
 import { createAuditor, type Sink } from '@querytrail/core';
-import { POINT_SELECT_SQL } from './shared.js';
+import { POINT_SELECT_SQL, W1_CONTEXT, W1_DB } from './shared.js';
 
 const count = Number(process.argv[2] ?? 1_000_000);
 /** `no-sink`: the same run without the sink, to tell the sink's share of the growth from the journal's. */
@@ -118,16 +118,9 @@ try {
     ...(withSink ? { delivery: { backoff: { initialMs: 50, maxMs: 1000 }, closeTimeoutMs: 100, onError: () => void errors++ } } : {}),
   });
   await auditor.ready();
-  const db = Object.freeze({
-    system: 'postgresql' as const,
-    namespace: 'test',
-    user: 'postgres',
-    server: Object.freeze({ address: '127.0.0.1', port: 5432 }),
-    driver: 'pg',
-    connection_id: '4242',
-  });
+  const db = W1_DB;
   const connection = {};
-  const context = { actor: { type: 'human' as const, id: 'u42', name: 'Ada', roles: ['support'] }, request: { id: 'req-1', method: 'GET', route: '/accounts/:id' } };
+  const context = W1_CONTEXT;
   const chunk = (first: number): void => {
     auditor.runWithContext(context, () => {
       for (let i = first; i < first + CHUNK && i < count; i++) {

@@ -57,3 +57,20 @@ export const INSERT_SQL = {
   postgres: `INSERT INTO ${EVENTS_TABLE} (account_id, kind, amount) VALUES ($1, $2, $3)`,
   mysql: `INSERT INTO ${EVENTS_TABLE} (account_id, kind, amount) VALUES (?, ?, ?)`,
 } as const;
+
+/**
+ * The connection and request context of the benches that call `auditor.begin(...).succeed()` without
+ * a driver (journal, memory): what a pg pool client and an HTTP request would hand the auditor in W1.
+ */
+export const W1_DB = Object.freeze({
+  system: 'postgresql' as const,
+  namespace: 'test',
+  user: 'postgres',
+  server: Object.freeze({ address: '127.0.0.1', port: 5432 }),
+  driver: 'pg',
+  connection_id: '4242',
+});
+export const W1_CONTEXT = {
+  actor: { type: 'human' as const, id: 'u42', name: 'Ada', roles: ['support'] },
+  request: { id: 'req-1', method: 'GET', route: '/accounts/:id' },
+};
