@@ -185,7 +185,7 @@ export class Auditor implements StatementRecorder, CaptureRuntime {
       described = { analysis, provisional: false };
     }
     const statement = statementInfo(analysis, text, this.maxText, start.preparedName);
-    const pending: PendingStatement = { start, context: this.currentContext(), trace: activeTrace(), statement, analysis, decision: undefined };
+    const pending: PendingStatement = { start, context: this.currentContext(), trace: activeTrace(), statement, analysis, decision: undefined, paramsClose: undefined };
 
     if (described.provisional && (this.policy || this.delivery !== 'async')) {
       // The parsers are still loading: a decision (or an attempt record) on a guess is worse than a short wait.

@@ -12,13 +12,15 @@ export interface PendingStatement {
    * strings (auditor/session-lexing.ts): settled there when it completes.
    */
   lexingChanger?: object | undefined;
-  /** Replaced (not mutated) when a pool-begun statement gets its connection. */
-  start: StatementStart;
+  /** Given its db and connection when a pool-begun statement gets its connection (adoptConnection). */
+  readonly start: StatementStart;
   readonly context: AuditContext | undefined;
   readonly trace: TraceInfo | undefined;
   readonly statement: StatementInfo;
   analysis: Analysis;
   decision: Decision | undefined;
+  /** The line's params member and the statement's closing brace, written once for the attempt and the db.query record. */
+  paramsClose: string | undefined;
 }
 
 /** The fields every statement event carries (actor, request, trace, db, orm, statement, objects, sensitivity, policy). */

@@ -79,7 +79,10 @@ export class StatementCapture implements StatementHandle, JournalRecord {
 
   adoptConnection(db: DbInfo, connection: object): void {
     if (this.done) return;
-    this.pending.start = { ...this.pending.start, db, connection };
+    // The attempt record kept the db it was written with; nothing else holds `start`.
+    const start = this.pending.start;
+    start.db = db;
+    start.connection = connection;
     this.runtime.lexingSending(this.pending);
   }
 

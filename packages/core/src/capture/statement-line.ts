@@ -85,7 +85,9 @@ export function writeStatementLine(
 
 /** Params (if any) and the statement's closing brace. */
 function statementMiddle(p: PendingStatement): string {
-  return p.statement.params === undefined ? '}' : `${paramsJson(p.statement.params)}}`;
+  // Parameters are fixed at begin: the attempt record and the db.query record share the text.
+  p.paramsClose ??= p.statement.params === undefined ? '}' : `${paramsJson(p.statement.params)}}`;
+  return p.paramsClose;
 }
 
 /** Sensitivity, policy, result, attempt_id and the closing brace of the line. */

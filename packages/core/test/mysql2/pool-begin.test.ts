@@ -99,3 +99,42 @@ test('pool.execute in sync mode: a server error is recorded once, in the caller 
   assert.equal(failed[0]!.result?.error?.code, '1146');
   assert.equal(failed[0]!.actor?.id, 'cb-user');
 });
+
+test('pool.execute in sync mode: one values array shared by concurrent statements, and options objects, each keep their own record', async () => {
+  const dir = tempDir('qt-my-pool-begin-');
+  const events: QuerytrailEvent[] = [];
+  const auditor = syncAuditor(dir, events);
+  const pool = auditor.instrumentMysql2(mysql.createPool({ ...DB, connectionLimit: 3 }).promise());
+  const shared = [7];
+  try {
+    await pool.execute('SELECT 1 AS warm');
+    const results = await Promise.all([
+      ...Array.from({ length: 8 }, (_, i) => pool.execute(`SELECT ? + ${i} AS n`, shared)),
+      pool.execute({ sql: 'SELECT ? * 2 AS n', values: shared, rowsAsArray: true }),
+      pool.execute('SELECT 4 AS n'),
+    ]);
+    assert.deepEqual(
+      results.slice(0, 8).map(([rows]) => Number((rows as { n: unknown }[])[0]!.n)),
+      [7, 8, 9, 10, 11, 12, 13, 14],
+    );
+    assert.deepEqual((results[8]![0] as unknown[][]).map((r) => r.map(Number)), [[14]], 'the options (rowsAsArray) reached mysql2');
+    assert.equal(Number((results[9]![0] as { n: unknown }[])[0]!.n), 4);
+    assert.deepEqual(shared, [7], "the application's array is not changed");
+  } finally {
+    await pool.end();
+    await new Promise((r) => setTimeout(r, 50));
+    await auditor.close();
+  }
+  const texts = [...Array.from({ length: 8 }, (_, i) => `SELECT ? + ${i} AS n`), 'SELECT ? * 2 AS n', 'SELECT 4 AS n'];
+  for (const text of texts) {
+    const attempts = events.filter((e) => e.type === 'db.query.attempt' && e.statement?.text === text);
+    const done = events.filter((e) => e.type === 'db.query' && e.statement?.text === text);
+    assert.equal(attempts.length, 1, text);
+    assert.equal(done.length, 1, text);
+    // The connection adopted the statement the pool began (no second begin on the connection).
+    assert.equal(done[0]!.attempt_id, attempts[0]!.event_id, text);
+    assert.match(done[0]!.db?.connection_id ?? '', /^\d+$/, text);
+    assert.equal(done[0]!.result?.outcome, 'success', text);
+  }
+  assert.equal(verifyJournal(dir).ok, true);
+});

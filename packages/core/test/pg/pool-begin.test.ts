@@ -112,3 +112,44 @@ test('pool.query with a callback in sync mode keeps the caller context and repor
   assert.equal(failed?.result?.error?.code, '42P01');
   assert.equal(failed?.actor?.id, 'cb-user');
 });
+
+test('pool.query in sync mode: one values array shared by concurrent statements, and query configs, each keep their own record', async () => {
+  const dir = tempDir('qt-pg-pool-begin-');
+  const events: QuerytrailEvent[] = [];
+  const auditor = syncAuditor(dir, events);
+  const pool = auditor.instrumentPg(new pg.Pool({ ...PG_CONFIG, max: 3 }));
+  const shared = [7];
+  try {
+    await pool.query('SELECT 1 AS warm');
+    const results = await Promise.all([
+      ...Array.from({ length: 8 }, (_, i) => pool.query(`SELECT $1::int + ${i} AS n`, shared)),
+      pool.query({ text: 'SELECT $1::int * 2 AS n', values: shared, rowMode: 'array' }),
+      pool.query({ text: 'SELECT 3 AS n' }),
+      pool.query('SELECT 4 AS n'),
+    ]);
+    assert.deepEqual(
+      results.slice(0, 8).map((r) => r.rows[0].n),
+      [7, 8, 9, 10, 11, 12, 13, 14],
+    );
+    assert.deepEqual(results[8]!.rows, [[14]], 'the config (rowMode) reached pg');
+    assert.equal(results[9]!.rows[0].n, 3);
+    assert.equal(results[10]!.rows[0].n, 4);
+    assert.deepEqual(shared, [7], "the application's array is not changed");
+  } finally {
+    await pool.end();
+    await settle();
+    await auditor.close();
+  }
+  const texts = [...Array.from({ length: 8 }, (_, i) => `SELECT $1::int + ${i} AS n`), 'SELECT $1::int * 2 AS n', 'SELECT 3 AS n', 'SELECT 4 AS n'];
+  for (const text of texts) {
+    const attempts = events.filter((e) => e.type === 'db.query.attempt' && e.statement?.text === text);
+    const done = events.filter((e) => e.type === 'db.query' && e.statement?.text === text);
+    assert.equal(attempts.length, 1, text);
+    assert.equal(done.length, 1, text);
+    // The client adopted the statement the pool began (no second begin at the client).
+    assert.equal(done[0]!.attempt_id, attempts[0]!.event_id, text);
+    assert.match(done[0]!.db?.connection_id ?? '', /^\d+$/, text);
+    assert.equal(done[0]!.result?.outcome, 'success', text);
+  }
+  assert.equal(verifyJournal(dir).ok, true);
+});

@@ -14,12 +14,18 @@ import { warnRecorderFailure } from './warn.js';
  * without a connection_id. Anything else (no connection seen yet, async delivery, no callback) goes
  * through mysql2 unchanged. Same design as pg's pool.query (drivers/pg/pool-query.ts).
  */
-export const kPoolBegun = Symbol('querytrail.mysql2.poolBegun');
-
 export interface PoolBegun {
   readonly handle: StatementHandle;
   adopted: boolean;
 }
+
+/**
+ * How the connection finds the statement the pool began: mysql2's pool hands connection.execute the
+ * values it was given, and the pool gives it a copy of the statement's own, made for this one call, so
+ * the copy identifies the statement. (A symbol on the options object did the same, but mysql2 spreads
+ * those options, which cost several µs per statement once a symbol was among them.)
+ */
+const begunByValues = new WeakMap<readonly unknown[], PoolBegun>();
 
 export interface PoolExecuteState {
   readonly recorder: StatementRecorder;
@@ -28,8 +34,9 @@ export interface PoolExecuteState {
   db: DbInfo | undefined;
 }
 
-export function poolBegunOf(sql: unknown): PoolBegun | undefined {
-  return typeof sql === 'object' && sql !== null ? (sql as { [kPoolBegun]?: PoolBegun })[kPoolBegun] : undefined;
+/** The pool-begun statement these values (connection.execute's effective values) belong to, if any. */
+export function poolBegunOf(values: unknown): PoolBegun | undefined {
+  return Array.isArray(values) ? begunByValues.get(values) : undefined;
 }
 
 export function poolExecute(state: PoolExecuteState, pool: PoolLike, args: unknown[]): unknown {
@@ -44,6 +51,8 @@ export function poolExecute(state: PoolExecuteState, pool: PoolLike, args: unkno
     return state.execute.apply(pool, args);
   }
   const params = obj ? obj.values || values : values;
+  // Named placeholders (an object of values): the connection-level path records them.
+  if (params !== undefined && params !== null && !Array.isArray(params)) return state.execute.apply(pool, args);
   let handle: StatementHandle | undefined;
   let refused: unknown;
   const start = { text, params: paramsOf(params), db: state.db };
@@ -68,10 +77,12 @@ export function poolExecute(state: PoolExecuteState, pool: PoolLike, args: unkno
   }
   const h = handle;
   const begun: PoolBegun = { handle: h, adopted: false };
-  const config = { ...obj, sql: text, [kPoolBegun]: begun };
+  const ownValues: unknown[] = Array.isArray(params) ? params.slice() : [];
+  begunByValues.set(ownValues, begun);
+  const sentSql: unknown = obj === undefined ? text : { ...obj, sql: text, values: ownValues };
   const send = (): void => {
     try {
-      state.execute.call(pool, config, values, (err: unknown, rows?: unknown, fields?: unknown) => {
+      state.execute.call(pool, sentSql, ownValues, (err: unknown, rows?: unknown, fields?: unknown) => {
         // No connection took it (checkout failed, pool closed): the statement was never sent.
         if (!begun.adopted) fail(h, err ?? new Error('mysql2 pool did not run the statement'));
         done(err, rows, fields);

@@ -17,12 +17,23 @@ import type { PgCallback, PgPoolLike, PgQueryConfigLike } from './types.js';
  * connection_id (none was chosen yet). Anything this path does not handle (a submittable, a named
  * prepared statement, no connection seen yet, async delivery) goes through pg-pool unchanged.
  */
-export const kPoolBegun = Symbol('querytrail.pg.poolBegun');
-
 /** A statement begun by the pool; `adopted` once a client took it over. */
 export interface PoolBegun {
   readonly handle: StatementHandle;
   adopted: boolean;
+}
+
+/**
+ * How the client finds the statement the pool began: pg-pool hands client.query the values array it
+ * was given, and the pool gives it a copy of the statement's own, made for this one call, so the copy
+ * identifies the statement. (A symbol on a query config did the same, but pg clones configs through
+ * property descriptors, which cost about 4 µs per statement once a symbol was among them.)
+ */
+const begunByValues = new WeakMap<readonly unknown[], PoolBegun>();
+
+/** The pool-begun statement these values (client.query's, or its config's) belong to, if any. */
+export function poolBegunOf(values: unknown): PoolBegun | undefined {
+  return Array.isArray(values) ? begunByValues.get(values) : undefined;
 }
 
 type PoolQueryFn = (this: PgPoolLike, text?: unknown, values?: unknown, cb?: unknown) => unknown;
@@ -57,6 +68,8 @@ export function poolQuery(state: PoolQueryState, pool: PgPoolLike, text: unknown
   }
   const sql = cfg ? (cfg.text as string) : (text as string);
   const params = values !== undefined && values !== null ? values : cfg?.values;
+  // Values that are not an array (pg rejects them when it builds the query): the client path has them.
+  if (params !== undefined && params !== null && !Array.isArray(params)) return state.query.call(pool, text, values, cb);
   const admission = admit(state.recorder, { text: sql, params: Array.isArray(params) ? params : undefined, db: state.db });
   if (admission === undefined) return state.query.call(pool, text, values, cb); // our own failure: unaudited, as before
 
@@ -79,11 +92,14 @@ export function poolQuery(state: PoolQueryState, pool: PgPoolLike, text: unknown
     return result;
   }
   const begun: PoolBegun = { handle: admission, adopted: false };
-  const config: PgQueryConfigLike & { [kPoolBegun]: PoolBegun } = { ...cfg, text: sql, [kPoolBegun]: begun };
-  if (params !== undefined) config.values = params;
+  // An empty array sends like no values at all (pg uses the simple protocol for both).
+  const ownValues: unknown[] = Array.isArray(params) ? params.slice() : [];
+  begunByValues.set(ownValues, begun);
+  const sentText: unknown = cfg === undefined ? sql : { ...cfg, values: ownValues };
+  const sentValues = cfg === undefined ? ownValues : undefined;
   const send = (): void => {
     try {
-      state.query.call(pool, config, undefined, (err: unknown, res?: unknown) => {
+      state.query.call(pool, sentText, sentValues, (err: unknown, res?: unknown) => {
         // No client took it (checkout failed, pool ended): the statement was never sent.
         if (!begun.adopted) fail(admission, err ?? new Error('pg-pool did not run the statement'));
         done(err, res);

@@ -3,7 +3,7 @@ import { bindToCaller } from '../bind-to-caller.js';
 import type { StatementHandle } from '../../capture/types.js';
 import { JournalUnavailableError, QuerytrailError } from '../../errors.js';
 import { type Admission, admit, fail, Refusal, succeed } from './begin.js';
-import { kPoolBegun, type PoolBegun } from './pool-query.js';
+import { poolBegunOf } from './pool-query.js';
 import { type ClientState, clientState } from './client-state.js';
 import { outcomeOfResult } from './outcome.js';
 import { describeStatement } from './statement.js';
@@ -44,8 +44,8 @@ function effectiveCallback(config: unknown, values: unknown, callback: unknown):
 function queryText(state: ClientState, client: PgClientLike, config: unknown, values: unknown, callback: unknown): unknown {
   const cb = effectiveCallback(config, values, callback);
   if (cb !== undefined && typeof cb !== 'function') return state.query.call(client, config, values, callback); // pg throws
-  const cfg = typeof config === 'string' ? undefined : (config as PgQueryConfigLike & { [kPoolBegun]?: PoolBegun });
-  const begun = cfg?.[kPoolBegun];
+  const cfg = typeof config === 'string' ? undefined : (config as PgQueryConfigLike);
+  const begun = poolBegunOf(values) ?? (cfg === undefined ? undefined : poolBegunOf(cfg.values));
   let admission: Admission;
   let ready: Promise<void> | undefined;
   if (begun !== undefined && !begun.adopted) {
