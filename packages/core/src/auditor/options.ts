@@ -59,7 +59,9 @@ export function validateOptions(options: unknown): AuditorOptions {
     if (typeof j !== 'object' || j === null) fail('journal', 'expected { dir: string, ... } or false');
     if (typeof j.dir !== 'string' || j.dir.length === 0) fail('journal.dir', 'expected a directory path');
     if (j.mode !== undefined && j.mode !== 'async' && j.mode !== 'sync' && j.mode !== 'auto') fail('journal.mode', `unknown mode ${JSON.stringify(j.mode)} (async, sync, auto)`);
-    if (j.lingerMs !== undefined && !(Number.isInteger(j.lingerMs) && (j.lingerMs as number) >= 0)) fail('journal.lingerMs', 'expected a whole number of milliseconds (0 or more)');
+    for (const k of ['lingerMs', 'groupCommitMs'] as const) {
+      if (j[k] !== undefined && !(Number.isInteger(j[k]) && (j[k] as number) >= 0)) fail(`journal.${k}`, 'expected a whole number of milliseconds (0 or more)');
+    }
     for (const k of ['segmentMaxBytes', 'maxQueuedEvents', 'checkpointEvery', 'checkpointIntervalMs', 'syncTimeoutMs'] as const) {
       if (j[k] !== undefined && !(Number.isInteger(j[k]) && (j[k] as number) > 0)) fail(`journal.${k}`, 'expected a positive integer');
     }
