@@ -15,6 +15,8 @@ export interface WorkerSpec {
   warmup: number;
   /** W3 only. */
   orm?: Orm;
+  /** Extra journal options for querytrail variants (focused A/B runs, e.g. `{ "groupCommitMs": 0 }`). */
+  journal?: Record<string, unknown>;
 }
 
 export interface WorkerResult {

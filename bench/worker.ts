@@ -86,10 +86,10 @@ function setUpOtel(db: Db): OtelHandle {
   return handle;
 }
 
-async function setUpQuerytrail(mode: 'async' | 'sync', dir: string): Promise<Auditor> {
+async function setUpQuerytrail(mode: 'async' | 'sync', dir: string, extra: Record<string, unknown> | undefined): Promise<Auditor> {
   // Imported as an application would: the package name resolves to the built dist.
   const { createAuditor } = await import('@querytrail/core');
-  const auditor = createAuditor({ service: { name: 'querytrail-bench', env: 'bench' }, journal: { dir, mode } });
+  const auditor = createAuditor({ service: { name: 'querytrail-bench', env: 'bench' }, journal: { ...extra, dir, mode } });
   await auditor.ready();
   return auditor;
 }
@@ -137,7 +137,7 @@ function mysqlRunner(spec: WorkerSpec, instrument: (pool: object) => void, extra
 async function makeOrmFlowRunner(spec: WorkerSpec, journalDir: string): Promise<{ runner: Runner; auditor?: Auditor }> {
   if (!spec.orm || spec.db !== 'postgres') throw new Error('W3 needs an orm and db postgres');
   if (spec.variant !== 'raw' && spec.variant !== 'qt-async') throw new Error(`W3 compares raw and qt-async, not ${spec.variant}`);
-  const auditor = spec.variant === 'raw' ? undefined : await setUpQuerytrail('async', journalDir);
+  const auditor = spec.variant === 'raw' ? undefined : await setUpQuerytrail('async', journalDir, spec.journal);
   const orm = await makeOrmRunner(spec.orm, auditor);
   const runner: Runner = auditor
     ? { op: orm.op, settle: () => auditor.flush(), produced: () => auditor.journal!.lastSeq, dropped: () => 0, close: async () => {
@@ -165,7 +165,7 @@ async function makeRunner(spec: WorkerSpec, journalDir: string): Promise<{ runne
     };
     return { runner };
   }
-  const auditor = await setUpQuerytrail(variant === 'qt-sync' ? 'sync' : 'async', journalDir);
+  const auditor = await setUpQuerytrail(variant === 'qt-sync' ? 'sync' : 'async', journalDir, spec.journal);
   const journal = auditor.journal!;
   const instrument = spec.db === 'postgres' ? (p: object) => auditor.instrumentPg(p) : (p: object) => auditor.instrumentMysql2(p);
   const runner = make(spec, instrument, { settle: () => auditor.flush(), produced: () => journal.lastSeq, dropped: () => 0 });
