@@ -8,6 +8,7 @@ import { uuidv7 } from '../event/uuidv7.js';
 import { JournalUnavailableError } from '../errors.js';
 import { type Checkpoint, CHECKPOINT_SCHEMA, checkpointLineHash, signCheckpoint } from './checkpoint.js';
 import { BatchBuffers, dropBytes } from './batch-buffers.js';
+import { type DurableWaiter, DurableWaiters } from './durable-waiters.js';
 import { hashLine, ZERO_HASH } from './hash.js';
 import { isJournalRecord, type JournalRecord } from './record.js';
 import { serializeEvent } from './serialize.js';
@@ -69,7 +70,7 @@ export interface JournalOptions {
 
 interface Pending {
   event: QuerytrailEvent | JournalRecord;
-  durable?: { resolve: () => void; reject: (e: Error) => void };
+  durable?: DurableWaiter;
 }
 
 /** Default disk budget of the spill. */
@@ -106,6 +107,8 @@ export class Journal {
   private readonly syncTimeoutMs: number;
   private readonly lingerMs: number;
   private readonly groupCommitMs: number;
+  /** Statements waiting for their attempt record to be durable (sync mode). */
+  private readonly waiters: DurableWaiters;
   /** Attempt records the last fdatasync for waiting statements carried (groupCommitMs). */
   private lastGroupSize = 0;
   private groupCommitTimer: NodeJS.Timeout | undefined;
@@ -145,6 +148,10 @@ export class Journal {
     this.maxQueued = options.maxQueuedEvents ?? 5000;
     this.checkpointEvery = options.checkpointEvery ?? 1000;
     this.syncTimeoutMs = options.syncTimeoutMs ?? 5000;
+    this.waiters = new DurableWaiters(
+      this.syncTimeoutMs,
+      () => new JournalUnavailableError(`querytrail journal could not store the attempt record within ${this.syncTimeoutMs} ms`),
+    );
     this.lingerMs = options.lingerMs ?? 10;
     this.groupCommitMs = options.groupCommitMs ?? 1;
     this.onError = options.onError ?? ((e) => process.emitWarning(e.message, { code: 'QUERYTRAIL_JOURNAL' }));
@@ -227,23 +234,7 @@ export class Journal {
       return Promise.reject(new JournalUnavailableError('querytrail journal queue is full'));
     }
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new JournalUnavailableError(`querytrail journal could not store the attempt record within ${this.syncTimeoutMs} ms`)),
-        this.syncTimeoutMs,
-      );
-      this.queue.push({
-        event,
-        durable: {
-          resolve: () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          reject: (e) => {
-            clearTimeout(timer);
-            reject(e);
-          },
-        },
-      });
+      this.queue.push({ event, durable: this.waiters.add(resolve, reject) });
       this.enqueued++;
       this.scheduleDurable();
     });
@@ -421,7 +412,7 @@ export class Journal {
     // batch goes down in one writev: one write per batch, however many buffers it fills, so the
     // writer keeps up with a producer that hands it thousands of records per turn of the event loop.
     const out = new BatchBuffers(this.buffers);
-    const waiters: NonNullable<Pending['durable']>[] = [];
+    const waiters: DurableWaiter[] = [];
     for (const { event, durable } of batch) {
       if (this.segmentBytes + out.pendingBytes > 0 && this.segmentBytes + out.pendingBytes + 2048 > this.segmentMaxBytes) {
         // Seal the segment before it would overflow (2 KiB ahead: a typical record fits).
@@ -466,17 +457,17 @@ export class Journal {
    * not fill libuv's thread pool; beyond that the writer waits for the oldest, and the attempts
    * arriving meanwhile share the next one (group commit).
    */
-  private async syncFor(waiters: NonNullable<Pending['durable']>[]): Promise<void> {
+  private async syncFor(waiters: DurableWaiter[]): Promise<void> {
     this.lastGroupSize = waiters.length;
     while (this.syncing.size >= MAX_SYNCS_IN_FLIGHT) await Promise.race(this.syncing);
     const file = this.file!;
     const sync: Promise<void> = file.datasync().then(
       () => {
-        for (const w of waiters) w.resolve();
+        this.waiters.resolve(waiters);
       },
       (err: unknown) => {
         const e = new JournalUnavailableError(`querytrail journal fsync failed in ${this.dir}`, { cause: err });
-        for (const w of waiters) w.reject(e);
+        this.waiters.reject(waiters, e);
       },
     );
     const tracked = sync.finally(() => this.syncing.delete(tracked));
