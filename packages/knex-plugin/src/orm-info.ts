@@ -39,11 +39,27 @@ export function operationOf(builder: BuilderLike | undefined, obj: CompiledQuery
   return 'raw';
 }
 
-/** The context of a statement a builder runs (immutable: runWithContext freezes it). */
+/**
+ * One frozen object per model and operation, not one per statement: the journal caches the JSON of
+ * the orm member by the object's identity (core capture/line-fragments.ts), so the statements of a
+ * builder type share it instead of serialising it each time. Bounded: an app with endless table
+ * names starts over rather than grow.
+ */
+const orms = new Map<string, OrmInfo>();
+const MAX_ORMS = 4096;
+
+/** The context of a statement a builder runs. */
 export function builderOrm(builder: BuilderLike | undefined, obj: CompiledQueryLike | undefined): OrmInfo {
   const model = modelOf(builder);
   const operation = operationOf(builder, obj);
-  return model === undefined ? { name: ORM_NAME, operation } : { name: ORM_NAME, model, operation };
+  const key = model === undefined ? operation : `${operation}\u0000${model}`;
+  let orm = orms.get(key);
+  if (orm === undefined) {
+    if (orms.size >= MAX_ORMS) orms.clear();
+    orm = Object.freeze(model === undefined ? { name: ORM_NAME, operation } : { name: ORM_NAME, model, operation });
+    orms.set(key, orm);
+  }
+  return orm;
 }
 
 /**
