@@ -1,4 +1,4 @@
-import { type Auditor, type AuditContext, currentContext, type DbInfo, QueryBlockedError, runWithContext } from '@querytrail/core';
+import { type AuditContext, type Auditor, currentContext, type DbInfo, type OrmInfo, QueryBlockedError, runWithContext } from '@querytrail/core';
 import { prismaBlockedError } from './blocked-error.js';
 import { nowRfc3339, uuidv7 } from './event-ids.js';
 import { keepRequestScopes } from './request-scopes.js';
@@ -30,6 +30,26 @@ function dbOf(client: ExtensibleClient): DbInfo {
 }
 
 const RULE_ID = 'prisma.unfiltered-bulk';
+
+/** Model × operation pairs are few; past this many (never in practice) orm objects are not kept. */
+const ORM_CACHE_MAX = 1000;
+
+/**
+ * The same frozen orm object for every call of a model and operation: the journal reuses the JSON of
+ * an orm object it sees again (by identity), and runWithContext does not walk an object already frozen.
+ */
+function ormCache(): (model: string | undefined, operation: string) => OrmInfo {
+  const byKey = new Map<string, OrmInfo>();
+  return (model, operation) => {
+    const key = model === undefined ? operation : `${model}\u0000${operation}`;
+    let orm = byKey.get(key);
+    if (orm === undefined) {
+      orm = Object.freeze({ name: 'prisma', ...(model === undefined ? {} : { model }), operation });
+      if (byKey.size < ORM_CACHE_MAX) byKey.set(key, orm);
+    }
+    return orm;
+  };
+}
 
 /** The db.query.blocked record of a model-level block (no SQL was built, so no statement text). */
 function recordBlocked(auditor: Auditor, db: DbInfo, context: AuditContext | undefined, model: string | undefined, operation: string, reason: string): void {
@@ -70,20 +90,23 @@ export function querytrailExtension(auditor: Auditor, options: QuerytrailExtensi
     }
     const clientVersion = client._clientVersion ?? 'unknown';
     const db = dbOf(client);
+    const ormOf = ormCache();
     return client.$extends({
       name: 'querytrail',
       query: {
-        async $allOperations({ model, operation, args, query }: OperationParams) {
+        // Not async: the promise runWithContext returns is the one Prisma awaits (one layer fewer).
+        $allOperations({ model, operation, args, query }: OperationParams): Promise<unknown> {
           const context = currentContext();
           const reason = blockBulk ? unfilteredBulk(operation, args, context) : undefined;
           if (reason !== undefined) {
             recordBlocked(auditor, db, context, model, operation, reason);
             const blocked = new QueryBlockedError(reason, { ruleId: RULE_ID });
-            throw prismaBlockedError(blocked, clientVersion, { ...(model === undefined ? {} : { modelName: model }), operation, reason, rule_id: RULE_ID });
+            return Promise.reject(
+              prismaBlockedError(blocked, clientVersion, { ...(model === undefined ? {} : { modelName: model }), operation, reason, rule_id: RULE_ID }),
+            );
           }
-          const orm = { name: 'prisma', ...(model === undefined ? {} : { model }), operation };
           // Awaited inside: query() returns a lazy PrismaPromise that only runs when awaited.
-          return runWithContext({ orm }, async () => await query(args));
+          return runWithContext({ orm: ormOf(model, operation) }, async () => await query(args));
         },
       },
     }) as C;

@@ -7,12 +7,15 @@ import { type AuditContext, currentContext, type OrmCaller, runWithContext } fro
  * first call of the tick: left alone, every statement of that tick would run in the first caller's
  * async context, whoever asked. Each request keeps the scope it was made in; a single request runs
  * in its own scope, a merged batch in its first caller's, with `orm.callers` naming every call.
+ * A request the loader will not batch (no batch key: most operations outside transactions) runs at
+ * once, in its caller's scope, so nothing is kept for it.
  */
 interface Loader {
   request(request: object): Promise<unknown>;
   options: {
     singleLoader: (request: object) => Promise<unknown>;
     batchLoader: (requests: object[]) => Promise<unknown>;
+    batchBy?: (request: object) => string | undefined;
   };
 }
 
@@ -50,12 +53,31 @@ export function keepRequestScopes(client: object): boolean {
   if (patched.has(loader)) return true;
   patched.add(loader);
   const callers = new WeakMap<object, Caller>();
-  const { singleLoader, batchLoader } = loader.options;
+  const { singleLoader, batchLoader, batchBy } = loader.options;
   const request = loader.request;
-  loader.request = function (this: Loader, req: object) {
-    callers.set(req, { scope: new AsyncResource('querytrail.prisma.request'), context: currentContext() });
-    return request.call(this, req);
-  };
+  if (typeof batchBy === 'function') {
+    // The loader asks for the key right after us: it gets ours instead of computing it twice.
+    let keyed: object | undefined;
+    let key: string | undefined;
+    loader.options.batchBy = function (this: unknown, req: object) {
+      if (req === keyed) {
+        keyed = undefined;
+        return key;
+      }
+      return batchBy.call(this, req);
+    };
+    loader.request = function (this: Loader, req: object) {
+      key = batchBy.call(loader.options, req);
+      keyed = req;
+      if (key) callers.set(req, { scope: new AsyncResource('querytrail.prisma.request'), context: currentContext() });
+      return request.call(this, req);
+    };
+  } else {
+    loader.request = function (this: Loader, req: object) {
+      callers.set(req, { scope: new AsyncResource('querytrail.prisma.request'), context: currentContext() });
+      return request.call(this, req);
+    };
+  }
   loader.options.singleLoader = function (this: unknown, req: object) {
     const caller = callers.get(req);
     return caller ? caller.scope.runInAsyncScope(singleLoader, this, req) : singleLoader.call(this, req);
