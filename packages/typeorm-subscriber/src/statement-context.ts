@@ -13,6 +13,36 @@ export function statementOrm(state: TypeormState, sql: string): OrmInfo {
   const scope = currentContext()?.orm;
   const fromScope = scope?.name === ORM_NAME ? scope : undefined;
   const analysis = analyse(state, sql);
+  const known = analysis === undefined ? undefined : cacheOf(state).get(analysis);
+  if (known !== undefined && known.scope === fromScope) return known.orm;
+  const orm = deepFreeze(describeOrm(state, analysis, fromScope));
+  if (analysis !== undefined) cacheOf(state).set(analysis, { scope: fromScope, orm });
+  return orm;
+}
+
+/**
+ * The last orm computed per analysis (the analyzer shares one analysis per statement text) and the
+ * scope object it was computed in (scope.ts interns those): a repeated statement in the same kind of
+ * call gets the same frozen object, whose JSON the journal then caches by identity instead of
+ * serialising the properties map for every statement.
+ */
+const caches = new WeakMap<TypeormState, WeakMap<Analysis, { scope: OrmInfo | undefined; orm: OrmInfo }>>();
+
+function cacheOf(state: TypeormState): WeakMap<Analysis, { scope: OrmInfo | undefined; orm: OrmInfo }> {
+  let cache = caches.get(state);
+  if (cache === undefined) {
+    cache = new WeakMap();
+    caches.set(state, cache);
+  }
+  return cache;
+}
+
+function deepFreeze(orm: OrmInfo): OrmInfo {
+  if (orm.properties !== undefined) Object.freeze(orm.properties);
+  return Object.freeze(orm);
+}
+
+function describeOrm(state: TypeormState, analysis: Analysis | undefined, fromScope: OrmInfo | undefined): OrmInfo {
   let model = fromScope?.model;
   let properties: Record<string, string> | undefined;
   if (analysis) {
