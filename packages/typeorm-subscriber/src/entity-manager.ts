@@ -31,7 +31,8 @@ export function wrapEntityManager<M extends object>(state: TypeormState, manager
   // Managers of one class share a prototype chain: walking it for every method is done once per class,
   // not once per manager (about 3 µs per find otherwise).
   const chain = Object.getPrototypeOf(manager) as object | null;
-  if (chain === null || donePrototypes.has(chain)) return manager;
+  // …unless something replaced a method on it since (an APM agent, a re-wrap): then walk it again.
+  if (chain === null || (donePrototypes.has(chain) && (manager as { find?: { [kPatched]?: true } }).find?.[kPatched])) return manager;
   for (const name of METHODS) {
     const proto = ownerOf(manager, name) as Record<string, unknown> | undefined;
     const original = proto?.[name];

@@ -13,10 +13,12 @@ export function statementOrm(state: TypeormState, sql: string): OrmInfo {
   const scope = currentContext()?.orm;
   const fromScope = scope?.name === ORM_NAME ? scope : undefined;
   const analysis = analyse(state, sql);
+  // The entities may be rebuilt (destroy, setOptions, initialize): a cached result holds for one set.
+  const metadatas = state.dataSource.entityMetadatas;
   const known = analysis === undefined ? undefined : cacheOf(state).get(analysis);
-  if (known !== undefined && known.scope === fromScope) return known.orm;
+  if (known !== undefined && known.scope === fromScope && known.metadatas === metadatas) return known.orm;
   const orm = deepFreeze(describeOrm(state, analysis, fromScope));
-  if (analysis !== undefined) cacheOf(state).set(analysis, { scope: fromScope, orm });
+  if (analysis !== undefined) cacheOf(state).set(analysis, { scope: fromScope, metadatas, orm });
   return orm;
 }
 
@@ -26,9 +28,15 @@ export function statementOrm(state: TypeormState, sql: string): OrmInfo {
  * call gets the same frozen object, whose JSON the journal then caches by identity instead of
  * serialising the properties map for every statement.
  */
-const caches = new WeakMap<TypeormState, WeakMap<Analysis, { scope: OrmInfo | undefined; orm: OrmInfo }>>();
+interface Known {
+  scope: OrmInfo | undefined;
+  metadatas: unknown;
+  orm: OrmInfo;
+}
 
-function cacheOf(state: TypeormState): WeakMap<Analysis, { scope: OrmInfo | undefined; orm: OrmInfo }> {
+const caches = new WeakMap<TypeormState, WeakMap<Analysis, Known>>();
+
+function cacheOf(state: TypeormState): WeakMap<Analysis, Known> {
   let cache = caches.get(state);
   if (cache === undefined) {
     cache = new WeakMap();

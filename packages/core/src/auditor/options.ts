@@ -65,6 +65,11 @@ export function validateOptions(options: unknown): AuditorOptions {
     for (const k of ['segmentMaxBytes', 'maxQueuedEvents', 'checkpointEvery', 'checkpointIntervalMs', 'syncTimeoutMs'] as const) {
       if (j[k] !== undefined && !(Number.isInteger(j[k]) && (j[k] as number) > 0)) fail(`journal.${k}`, 'expected a positive integer');
     }
+    // Waiting for company as long as a statement may wait at all would refuse every concurrent statement.
+    const syncTimeoutMs = (j.syncTimeoutMs as number | undefined) ?? 5000;
+    if (j.groupCommitMs !== undefined && (j.groupCommitMs as number) >= syncTimeoutMs) {
+      fail('journal.groupCommitMs', `must be below journal.syncTimeoutMs (${syncTimeoutMs} ms); a millisecond or two is enough`);
+    }
     if (j.spill !== undefined && j.spill !== false) {
       const sp = j.spill as Record<string, unknown>;
       if (typeof sp !== 'object' || sp === null) fail('journal.spill', 'expected { maxBytes?: number } or false');

@@ -11,13 +11,16 @@ export interface DurableWaiter {
  * The statements waiting on the journal, in arrival order, with one watchdog timer for all their
  * deadlines instead of a timer per statement (arming and clearing one per attempt showed in sync-mode
  * profiles). Every waiter has the same timeout, so arrival order is deadline order: the sweep only
- * looks at the oldest. The timer is unref'd: it is a watchdog, and the write or fdatasync a waiter
- * waits for keeps the process alive on its own.
+ * looks at the oldest. The timer keeps the process alive while anyone waits (so every waiting
+ * statement is sent or refused before the process can exit, whatever the writer is stuck on), and
+ * is unref'd, not cleared, when no one does.
  */
 export class DurableWaiters {
   private list: DurableWaiter[] = [];
   private head = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** Whether the timer holds the process open (only while someone waits). */
+  private holding = false;
 
   constructor(
     private readonly timeoutMs: number,
@@ -28,6 +31,10 @@ export class DurableWaiters {
     const waiter: DurableWaiter = { resolve, reject, deadline: performance.now() + this.timeoutMs, settled: false };
     this.list.push(waiter);
     if (this.timer === undefined) this.arm(this.timeoutMs);
+    else if (!this.holding) {
+      this.timer.ref();
+      this.holding = true;
+    }
     return waiter;
   }
 
@@ -56,6 +63,10 @@ export class DurableWaiters {
     if (this.head === list.length) {
       this.list = [];
       this.head = 0;
+      if (this.holding) {
+        this.timer?.unref();
+        this.holding = false;
+      }
     } else if (this.head > 1024 && this.head * 2 > list.length) {
       this.list = list.slice(this.head);
       this.head = 0;
@@ -64,11 +75,12 @@ export class DurableWaiters {
 
   private arm(ms: number): void {
     this.timer = setTimeout(() => this.sweep(), Math.max(1, Math.ceil(ms)));
-    this.timer.unref();
+    this.holding = true;
   }
 
   private sweep(): void {
     this.timer = undefined;
+    this.holding = false;
     const now = performance.now();
     const list = this.list;
     while (this.head < list.length && list[this.head]!.deadline <= now) {

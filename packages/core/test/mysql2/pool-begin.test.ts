@@ -138,3 +138,43 @@ test('pool.execute in sync mode: one values array shared by concurrent statement
   }
   assert.equal(verifyJournal(dir).ok, true);
 });
+
+test("pool.execute in sync mode: an application wrapper around the pooled connection's execute (rebuilding the values, sending a statement first) keeps one record per statement", async () => {
+  const dir = tempDir('qt-my-pool-begin-');
+  const events: QuerytrailEvent[] = [];
+  const auditor = syncAuditor(dir, events);
+  const core = mysql.createPool({ ...DB, connectionLimit: 2 });
+  core.on('connection', (conn) => {
+    const execute = conn.execute;
+    // biome-ignore lint/suspicious/noExplicitAny: a wrapper of any call shape, as applications write them.
+    (conn as any).execute = function (this: unknown, sql: unknown, values: unknown, cb: unknown) {
+      if (sql === 'SELECT ? + 0 AS wrapped') (execute as (...a: unknown[]) => unknown).call(this, 'SELECT 0 AS sent_first', [], () => {});
+      return (execute as (...a: unknown[]) => unknown).call(this, sql, Array.isArray(values) ? values.map((v) => v) : values, cb);
+    };
+  });
+  const pool = auditor.instrumentMysql2(core.promise());
+  try {
+    await pool.execute('SELECT 1 AS warm');
+    const results = await Promise.all(Array.from({ length: 4 }, (_, i) => pool.execute('SELECT ? + 0 AS wrapped', [i])));
+    assert.deepEqual(
+      results.map(([rows]) => Number((rows as { wrapped: unknown }[])[0]!.wrapped)),
+      [0, 1, 2, 3],
+    );
+  } finally {
+    await pool.end();
+    await new Promise((r) => setTimeout(r, 50));
+    await auditor.close();
+  }
+  const attempts = events.filter((e) => e.type === 'db.query.attempt' && e.statement?.text === 'SELECT ? + 0 AS wrapped');
+  const done = events.filter((e) => e.type === 'db.query' && e.statement?.text === 'SELECT ? + 0 AS wrapped');
+  assert.equal(attempts.length, 4, 'one attempt per statement: the connection adopted what the pool began');
+  assert.equal(done.length, 4);
+  for (const d of done) {
+    assert.equal(d.result?.outcome, 'success');
+    assert.ok(attempts.some((a) => a.event_id === d.attempt_id));
+  }
+  const first = events.filter((e) => e.type === 'db.query' && e.statement?.text === 'SELECT 0 AS sent_first');
+  assert.equal(first.length, 4);
+  assert.ok(first.every((e) => e.result?.outcome === 'success'));
+  assert.equal(verifyJournal(dir).ok, true);
+});

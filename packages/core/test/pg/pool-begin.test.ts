@@ -153,3 +153,43 @@ test('pool.query in sync mode: one values array shared by concurrent statements,
   }
   assert.equal(verifyJournal(dir).ok, true);
 });
+
+test("pool.query in sync mode: an application wrapper around the pooled client's query (rebuilding the values, sending a statement first) keeps one record per statement", async () => {
+  const dir = tempDir('qt-pg-pool-begin-');
+  const events: QuerytrailEvent[] = [];
+  const auditor = syncAuditor(dir, events);
+  const pool = auditor.instrumentPg(new pg.Pool({ ...PG_CONFIG, max: 2 }));
+  pool.on('connect', (client) => {
+    const query = client.query;
+    // biome-ignore lint/suspicious/noExplicitAny: a wrapper of any call shape, as applications write them.
+    (client as any).query = function (this: pg.PoolClient, text: unknown, values: unknown, cb: unknown) {
+      if (text === 'SELECT $1::int AS wrapped') void query.call(this, 'SELECT 0 AS sent_first');
+      return query.call(this, text as string, Array.isArray(values) ? values.map((v) => v) : values, cb as undefined);
+    };
+  });
+  try {
+    await pool.query('SELECT 1 AS warm');
+    const rows = await Promise.all(Array.from({ length: 4 }, (_, i) => pool.query('SELECT $1::int AS wrapped', [i])));
+    assert.deepEqual(
+      rows.map((r) => r.rows[0].wrapped),
+      [0, 1, 2, 3],
+    );
+  } finally {
+    await pool.end();
+    await settle();
+    await auditor.close();
+  }
+  const attempts = events.filter((e) => e.type === 'db.query.attempt' && e.statement?.text === 'SELECT $1::int AS wrapped');
+  const done = events.filter((e) => e.type === 'db.query' && e.statement?.text === 'SELECT $1::int AS wrapped');
+  assert.equal(attempts.length, 4, 'one attempt per statement: the client adopted what the pool began');
+  assert.equal(done.length, 4);
+  for (const d of done) {
+    assert.equal(d.result?.outcome, 'success');
+    assert.ok(attempts.some((a) => a.event_id === d.attempt_id));
+  }
+  // The statement the wrapper sent first is recorded as itself, never under the pool's statement.
+  const first = events.filter((e) => e.type === 'db.query' && e.statement?.text === 'SELECT 0 AS sent_first');
+  assert.equal(first.length, 4);
+  assert.ok(first.every((e) => e.result?.outcome === 'success'));
+  assert.equal(verifyJournal(dir).ok, true);
+});

@@ -25,6 +25,7 @@ test('bad options are rejected at start with the path of the bad field', () => {
   assert.equal(configError({ service: { name: 'x' }, journal: { dir: '/tmp/x', segmentMaxBytes: -1 } }).path, 'journal.segmentMaxBytes');
   assert.equal(configError({ service: { name: 'x' }, journal: { dir: '/tmp/x', groupCommitMs: 0.5 } }).path, 'journal.groupCommitMs');
   assert.equal(configError({ service: { name: 'x' }, journal: { dir: '/tmp/x', lingerMs: -1 } }).path, 'journal.lingerMs');
+  assert.match(configError({ service: { name: 'x' }, journal: { dir: '/tmp/x', groupCommitMs: 200, syncTimeoutMs: 100 } }).message, /groupCommitMs: must be below journal\.syncTimeoutMs \(100 ms\)/);
   const e = configError({ service: { name: 'x' }, journal: false, params: { mode: 'plain' } });
   assert.equal(e.path, 'params.mode');
   assert.match(e.message, /params\.mode: unknown mode "plain"/);

@@ -1,5 +1,5 @@
 import type { StatementRecorder } from '../../capture/types.js';
-import { poolBegunOf } from './pool-execute.js';
+import { takeConnectionBegun } from '../pool-handoff.js';
 import { sendExecute } from './send-execute.js';
 import type { ConnectionState } from './state.js';
 import type { AnyFunction, ConnectionLike } from './types.js';
@@ -22,6 +22,6 @@ export function patchExecute(recorder: StatementRecorder, conn: ConnectionLike, 
       params = typeof values === 'function' ? o.values : o.values || values;
     }
     const cbIndex = typeof values === 'function' ? 1 : typeof cb === 'function' ? 2 : -1;
-    return sendExecute(recorder, original, this, args, { text, params, cbIndex, connection: conn, begun: poolBegunOf(params) }, state);
+    return sendExecute(recorder, original, this, args, { text, params, cbIndex, connection: conn, begun: takeConnectionBegun(conn, text) }, state);
   };
 }

@@ -1,7 +1,9 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { DbInfo, StatementHandle, StatementRecorder } from '../../capture/types.js';
+import { dispatchBegun, type PoolBegun } from '../pool-handoff.js';
 import { JournalUnavailableError, QuerytrailError } from '../../errors.js';
-import { fail, paramsOf } from './begin.js';
+import { fail, paramsOf, succeed } from './begin.js';
+import { outcomeOf } from './outcome.js';
 import type { AnyFunction, PoolLike, ResultCallback } from './types.js';
 import { warnRecorderFailure } from './warn.js';
 
@@ -10,33 +12,15 @@ import { warnRecorderFailure } from './warn.js';
  * a connection is checked out, and handed to mysql2's pool.execute only once its attempt record is
  * durable. No pool connection waits idle through the journal's fdatasync, and every statement waiting
  * at that moment shares it (group commit). The connection that runs it adopts the handle
- * (send-execute.ts): its db.query record names that connection; the attempt names the database
+ * (send-execute.ts), found through the checkout (drivers/pool-handoff.ts): its db.query record names that connection; the attempt names the database
  * without a connection_id. Anything else (no connection seen yet, async delivery, no callback) goes
  * through mysql2 unchanged. Same design as pg's pool.query (drivers/pg/pool-query.ts).
  */
-export interface PoolBegun {
-  readonly handle: StatementHandle;
-  adopted: boolean;
-}
-
-/**
- * How the connection finds the statement the pool began: mysql2's pool hands connection.execute the
- * values it was given, and the pool gives it a copy of the statement's own, made for this one call, so
- * the copy identifies the statement. (A symbol on the options object did the same, but mysql2 spreads
- * those options, which cost several µs per statement once a symbol was among them.)
- */
-const begunByValues = new WeakMap<readonly unknown[], PoolBegun>();
-
 export interface PoolExecuteState {
   readonly recorder: StatementRecorder;
   readonly execute: AnyFunction;
   /** The pool's database (from its first connection), without connection_id. */
   db: DbInfo | undefined;
-}
-
-/** The pool-begun statement these values (connection.execute's effective values) belong to, if any. */
-export function poolBegunOf(values: unknown): PoolBegun | undefined {
-  return Array.isArray(values) ? begunByValues.get(values) : undefined;
 }
 
 export function poolExecute(state: PoolExecuteState, pool: PoolLike, args: unknown[]): unknown {
@@ -55,7 +39,10 @@ export function poolExecute(state: PoolExecuteState, pool: PoolLike, args: unkno
   if (params !== undefined && params !== null && !Array.isArray(params)) return state.execute.apply(pool, args);
   let handle: StatementHandle | undefined;
   let refused: unknown;
-  const start = { text, params: paramsOf(params), db: state.db };
+  // The values recorded are the values sent: a copy, taken now, that the application cannot change
+  // while the statement waits for its attempt record.
+  const ownValues = Array.isArray(params) ? params.slice() : undefined;
+  const start = { text, params: paramsOf(ownValues), db: state.db };
   try {
     handle = state.recorder.begin(start);
   } catch (error) {
@@ -76,17 +63,23 @@ export function poolExecute(state: PoolExecuteState, pool: PoolLike, args: unkno
     return undefined;
   }
   const h = handle;
-  const begun: PoolBegun = { handle: h, adopted: false };
-  const ownValues: unknown[] = Array.isArray(params) ? params.slice() : [];
-  begunByValues.set(ownValues, begun);
-  const sentSql: unknown = obj === undefined ? text : { ...obj, sql: text, values: ownValues };
+  const begun: PoolBegun = { handle: h, text, adopted: false };
+  const sentSql: unknown = obj === undefined || ownValues === undefined ? sql : { ...obj, values: ownValues };
+  const sentValues = ownValues ?? values;
   const send = (): void => {
     try {
-      state.execute.call(pool, sentSql, ownValues, (err: unknown, rows?: unknown, fields?: unknown) => {
-        // No connection took it (checkout failed, pool closed): the statement was never sent.
-        if (!begun.adopted) fail(h, err ?? new Error('mysql2 pool did not run the statement'));
-        done(err, rows, fields);
-      });
+      dispatchBegun(begun, () =>
+        state.execute.call(pool, sentSql, sentValues, (err: unknown, rows?: unknown, fields?: unknown) => {
+          if (!begun.adopted) {
+            // No connection took it over. With an error: no checkout (pool closed, connection failed),
+            // so it was never sent. Without: a connection ran it but recorded it on its own (its execute
+            // was called outside the checkout callback), so it did run.
+            if (err) fail(h, err);
+            else succeed(h, outcomeOf(rows, fields));
+          }
+          done(err, rows, fields);
+        }),
+      );
     } catch (err) {
       if (!begun.adopted) fail(h, err);
       done(err);

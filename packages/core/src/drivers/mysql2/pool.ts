@@ -4,6 +4,7 @@ import { instrumentConnection } from './connection.js';
 import { isConnection } from './guards.js';
 import { connectionState, isInstrumented, markInstrumented } from './state.js';
 import { poolLevelDb } from '../pool-level-db.js';
+import { type PoolBegun, takeCheckoutBegun, whileCheckedOut } from '../pool-handoff.js';
 import { type PoolExecuteState, poolExecute } from './pool-execute.js';
 import type { AnyFunction, PoolLike } from './types.js';
 
@@ -26,6 +27,14 @@ function bindCheckout(recorder: StatementRecorder, cb: AnyFunction): AnyFunction
   return wrapped;
 }
 
+/** The checkout callback of a pool-begun statement: the connection carries it while mysql2 sends on it. */
+function handOver(begun: PoolBegun, cb: AnyFunction): AnyFunction {
+  return function (this: unknown, err: unknown, conn: unknown, ...rest: unknown[]) {
+    if (err || typeof conn !== 'object' || conn === null) return cb.call(this, err, conn, ...rest);
+    return whileCheckedOut(begun, conn, () => cb.call(this, err, conn, ...rest));
+  };
+}
+
 /**
  * Instruments a Pool in place. pool.query / pool.execute are left alone: they check out through
  * `this.getConnection` (the instance property set here) and run the statement on the pooled
@@ -36,7 +45,10 @@ export function instrumentPool(recorder: StatementRecorder, pool: PoolLike): voi
   markInstrumented(pool);
   const getConnection = pool.getConnection;
   pool.getConnection = function (this: PoolLike, cb?: unknown, ...rest: unknown[]): unknown {
-    return getConnection.call(this, typeof cb === 'function' ? bindCheckout(recorder, cb as AnyFunction) : cb, ...rest);
+    // pool.execute checks out through here: the statement it carries goes with the connection.
+    const begun = takeCheckoutBegun();
+    if (typeof cb !== 'function') return getConnection.call(this, cb, ...rest);
+    return getConnection.call(this, bindCheckout(recorder, begun === undefined ? (cb as AnyFunction) : handOver(begun, cb as AnyFunction)), ...rest);
   };
   // pool.execute begins statements before checkout in sync delivery (pool-execute.ts).
   const executeState: PoolExecuteState = { recorder, execute: pool.execute as AnyFunction, db: undefined };

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { StatementRecorder } from '../../capture/types.js';
 import { beginStatement, fail } from './begin.js';
 import { dispatch } from './dispatch.js';
-import type { PoolBegun } from './pool-execute.js';
+import type { PoolBegun } from '../pool-handoff.js';
 import { refuse } from './refuse.js';
 import type { ConnectionState } from './state.js';
 import { trackEmitter, wrapCallback } from './track.js';

@@ -1,8 +1,10 @@
 import type { DbInfo } from '../../event/types.js';
-import type { StatementHandle, StatementRecorder } from '../../capture/types.js';
+import type { StatementRecorder } from '../../capture/types.js';
 import { JournalUnavailableError, QuerytrailError } from '../../errors.js';
 import { bindToCaller } from '../bind-to-caller.js';
-import { admit, fail, Refusal } from './begin.js';
+import { dispatchBegun, type PoolBegun } from '../pool-handoff.js';
+import { admit, fail, Refusal, succeed } from './begin.js';
+import { outcomeOfResult } from './outcome.js';
 import type { PgCallback, PgPoolLike, PgQueryConfigLike } from './types.js';
 
 /**
@@ -12,30 +14,11 @@ import type { PgCallback, PgPoolLike, PgQueryConfigLike } from './types.js';
  * connection is never held idle during the journal's fdatasync (which takes milliseconds), and every
  * statement waiting at that moment shares the same fdatasync (group commit).
  *
- * The client that runs it adopts the handle (query.ts) instead of beginning the statement again: the
- * db.query record names that client's connection; the attempt names the database without a
- * connection_id (none was chosen yet). Anything this path does not handle (a submittable, a named
+ * The client that runs it adopts the handle (query.ts) instead of beginning the statement again, found
+ * through the checkout (drivers/pool-handoff.ts): the db.query record names that client's connection;
+ * the attempt names the database without a connection_id (none was chosen yet). Anything this path does not handle (a submittable, a named
  * prepared statement, no connection seen yet, async delivery) goes through pg-pool unchanged.
  */
-/** A statement begun by the pool; `adopted` once a client took it over. */
-export interface PoolBegun {
-  readonly handle: StatementHandle;
-  adopted: boolean;
-}
-
-/**
- * How the client finds the statement the pool began: pg-pool hands client.query the values array it
- * was given, and the pool gives it a copy of the statement's own, made for this one call, so the copy
- * identifies the statement. (A symbol on a query config did the same, but pg clones configs through
- * property descriptors, which cost about 4 µs per statement once a symbol was among them.)
- */
-const begunByValues = new WeakMap<readonly unknown[], PoolBegun>();
-
-/** The pool-begun statement these values (client.query's, or its config's) belong to, if any. */
-export function poolBegunOf(values: unknown): PoolBegun | undefined {
-  return Array.isArray(values) ? begunByValues.get(values) : undefined;
-}
-
 type PoolQueryFn = (this: PgPoolLike, text?: unknown, values?: unknown, cb?: unknown) => unknown;
 
 export interface PoolQueryState {
@@ -70,7 +53,10 @@ export function poolQuery(state: PoolQueryState, pool: PgPoolLike, text: unknown
   const params = values !== undefined && values !== null ? values : cfg?.values;
   // Values that are not an array (pg rejects them when it builds the query): the client path has them.
   if (params !== undefined && params !== null && !Array.isArray(params)) return state.query.call(pool, text, values, cb);
-  const admission = admit(state.recorder, { text: sql, params: Array.isArray(params) ? params : undefined, db: state.db });
+  // The values recorded are the values sent: a copy, taken now, that the application cannot change
+  // while the statement waits for its attempt record.
+  const ownValues = Array.isArray(params) ? params.slice() : undefined;
+  const admission = admit(state.recorder, { text: sql, params: ownValues, db: state.db });
   if (admission === undefined) return state.query.call(pool, text, values, cb); // our own failure: unaudited, as before
 
   const P = (pool as { Promise?: PromiseConstructor }).Promise ?? Promise;
@@ -91,19 +77,23 @@ export function poolQuery(state: PoolQueryState, pool: PgPoolLike, text: unknown
     process.nextTick(done, admission.error);
     return result;
   }
-  const begun: PoolBegun = { handle: admission, adopted: false };
-  // An empty array sends like no values at all (pg uses the simple protocol for both).
-  const ownValues: unknown[] = Array.isArray(params) ? params.slice() : [];
-  begunByValues.set(ownValues, begun);
-  const sentText: unknown = cfg === undefined ? sql : { ...cfg, values: ownValues };
+  const begun: PoolBegun = { handle: admission, text: sql, adopted: false };
+  const sentText: unknown = cfg === undefined ? sql : ownValues === undefined ? cfg : { ...cfg, values: ownValues };
   const sentValues = cfg === undefined ? ownValues : undefined;
   const send = (): void => {
     try {
-      state.query.call(pool, sentText, sentValues, (err: unknown, res?: unknown) => {
-        // No client took it (checkout failed, pool ended): the statement was never sent.
-        if (!begun.adopted) fail(admission, err ?? new Error('pg-pool did not run the statement'));
-        done(err, res);
-      });
+      dispatchBegun(begun, () =>
+        state.query.call(pool, sentText, sentValues, (err: unknown, res?: unknown) => {
+          if (!begun.adopted) {
+            // No client took it over. With an error: no checkout (pool ended, connection failed), so it
+            // was never sent. Without: a client ran it but recorded it on its own (its query was called
+            // outside the checkout callback), so it did run.
+            if (err) fail(admission, err);
+            else succeed(admission, outcomeOfResult(res));
+          }
+          done(err, res);
+        }),
+      );
     } catch (err) {
       if (!begun.adopted) fail(admission, err);
       done(err);

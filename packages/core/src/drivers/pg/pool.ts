@@ -1,4 +1,5 @@
 import { bindToCaller } from '../bind-to-caller.js';
+import { type PoolBegun, takeCheckoutBegun, whileCheckedOut } from '../pool-handoff.js';
 import type { StatementRecorder } from '../../capture/types.js';
 import { instrumentClient, reportConnection } from './client.js';
 import { clientState } from './client-state.js';
@@ -74,10 +75,21 @@ function learnDb(state: PoolState, client: PgClientLike): void {
 
 function instrumentedConnect(this: PgPoolLike, callback?: unknown): unknown {
   const connect = (this as InstrumentedPool)[kPoolState]!.connect;
+  // pg-pool's own query() checks out through here: the statement it carries goes with the client.
+  const begun = takeCheckoutBegun();
   if (typeof callback === 'function') {
-    return connect.call(this, bindToCaller(callback as (...args: unknown[]) => unknown));
+    const cb = callback as (...args: unknown[]) => unknown;
+    return connect.call(this, bindToCaller(begun === undefined ? cb : handOver(begun, cb)));
   }
   return connect.call(this);
+}
+
+/** The checkout callback of a pool-begun statement: the client carries it while pg-pool sends on it. */
+function handOver(begun: PoolBegun, callback: (...args: unknown[]) => unknown): (...args: unknown[]) => unknown {
+  return function (this: unknown, err: unknown, client: unknown, ...rest: unknown[]) {
+    if (err || typeof client !== 'object' || client === null) return callback.call(this, err, client, ...rest);
+    return whileCheckedOut(begun, client, () => callback.call(this, err, client, ...rest));
+  };
 }
 
 /**

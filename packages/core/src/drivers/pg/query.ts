@@ -3,7 +3,7 @@ import { bindToCaller } from '../bind-to-caller.js';
 import type { StatementHandle } from '../../capture/types.js';
 import { JournalUnavailableError, QuerytrailError } from '../../errors.js';
 import { type Admission, admit, fail, Refusal, succeed } from './begin.js';
-import { poolBegunOf } from './pool-query.js';
+import { takeConnectionBegun } from '../pool-handoff.js';
 import { type ClientState, clientState } from './client-state.js';
 import { outcomeOfResult } from './outcome.js';
 import { describeStatement } from './statement.js';
@@ -45,10 +45,10 @@ function queryText(state: ClientState, client: PgClientLike, config: unknown, va
   const cb = effectiveCallback(config, values, callback);
   if (cb !== undefined && typeof cb !== 'function') return state.query.call(client, config, values, callback); // pg throws
   const cfg = typeof config === 'string' ? undefined : (config as PgQueryConfigLike);
-  const begun = poolBegunOf(values) ?? (cfg === undefined ? undefined : poolBegunOf(cfg.values));
+  const begun = takeConnectionBegun(client, cfg === undefined ? config : cfg.text);
   let admission: Admission;
   let ready: Promise<void> | undefined;
-  if (begun !== undefined && !begun.adopted) {
+  if (begun !== undefined) {
     // Begun by the pool (pool-query.ts), which called us only once its attempt was durable.
     begun.adopted = true;
     admission = begun.handle;
