@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { ParamsMode, StatementInfo } from '../event/types.js';
 import { sha256Base64url, sha256Latin1 } from '../journal/hash.js';
+import { latin1At, utf8At } from '../journal/encode-at.js';
 
 export interface ParamsOptions {
   /** Default 'hashed': HMAC-SHA256 with `hmacKey`, so equal values correlate without being revealed. */
@@ -61,6 +62,8 @@ function padKey(key: string | Uint8Array): { inner: Buffer; outer: Buffer } {
 
 /** Values up to this many UTF-8 bytes are hashed from a reused buffer (the common case). */
 const SCRATCH_VALUE_BYTES = 4096;
+/** Values shorter than this many bytes are hashed through a view kept per length. */
+const SHORT_VALUE_VIEWS = 256;
 
 /**
  * The `hmac:<base64url>` text of one value, the same bytes as createHmac('sha256', key): two one-shot
@@ -75,18 +78,30 @@ export function hmacText(key: string | Uint8Array): (data: string | Uint8Array) 
   inner.copy(innerBuf, 0);
   const outerBuf = Buffer.allocUnsafe(64 + 32);
   outer.copy(outerBuf, 0);
+  // The key block and a value of n bytes: views reused for short values (no Buffer made per value).
+  const views: Buffer[] = [];
+  const innerView = (n: number): Buffer => {
+    if (n >= SHORT_VALUE_VIEWS) return innerBuf.subarray(0, 64 + n);
+    let v = views[n];
+    if (v === undefined) {
+      v = innerBuf.subarray(0, 64 + n);
+      views[n] = v;
+    }
+    return v;
+  };
   return (data) => {
     if (typeof data === 'string' ? data.length * 3 > SCRATCH_VALUE_BYTES : data.byteLength > SCRATCH_VALUE_BYTES) {
       return `hmac:${slow(data).toString('base64url')}`;
     }
     let n: number;
     if (typeof data === 'string') {
-      n = innerBuf.write(data, 64, 'utf8');
+      // utf8Write/latin1Write: Buffer#write's argument handling cost as much as the copy itself.
+      n = utf8At.call(innerBuf, data, 64);
     } else {
       innerBuf.set(data, 64);
       n = data.byteLength;
     }
-    outerBuf.write(sha256Latin1(innerBuf.subarray(0, 64 + n)), 64, 'latin1');
+    latin1At.call(outerBuf, sha256Latin1(innerView(n)), 64);
     return `hmac:${sha256Base64url(outerBuf)}`;
   };
 }

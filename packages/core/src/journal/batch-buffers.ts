@@ -1,5 +1,6 @@
 import { sha256Hex } from './hash.js';
 import type { LineOut } from './record.js';
+import { latin1At, utf8At } from './encode-at.js';
 
 /** Size of one writer buffer. */
 export const WRITE_BUFFER_BYTES = 1024 * 1024;
@@ -7,22 +8,6 @@ export const WRITE_BUFFER_BYTES = 1024 * 1024;
 export const WRITE_BUFFERS_MAX = 8;
 /** Room a line is expected to need when it starts (a typical statement line is 1–2 KB). */
 const LINE_ROOM = 4096;
-
-/**
- * Buffer#latin1Write / #utf8Write: what Buffer#write(text, offset, encoding) calls after normalising
- * its arguments (about a third of the cost of a short write). Present on Buffer.prototype in every
- * Node version we support but not in the typings; Buffer#write is the fallback.
- */
-type EncodeAt = (this: Buffer, text: string, offset: number) => number;
-const proto = Buffer.prototype as unknown as { latin1Write?: EncodeAt; utf8Write?: EncodeAt };
-const latin1At: EncodeAt =
-  typeof proto.latin1Write === 'function' ? proto.latin1Write : function (this: Buffer, text, offset) {
-    return this.write(text, offset, 'latin1');
-  };
-const utf8At: EncodeAt =
-  typeof proto.utf8Write === 'function' ? proto.utf8Write : function (this: Buffer, text, offset) {
-    return this.write(text, offset, 'utf8');
-  };
 
 /**
  * The lines of one batch, encoded into a pool of reused 1 MiB buffers. A line is written once, piece

@@ -41,3 +41,19 @@ test('the precomputed HMAC equals node:crypto createHmac for short, 64-byte and 
     }
   }
 });
+
+test('hmac: text equals createHmac for values of every length class, reused views included', async () => {
+  const { createHmac, randomBytes } = await import('node:crypto');
+  const { hmacText } = await import('../../src/capture/params.js');
+  for (const key of [randomBytes(32), 'text key']) {
+    const mac = hmacText(key);
+    const values: (string | Uint8Array)[] = [];
+    for (const n of [0, 1, 2, 17, 255, 256, 257, 1000, 4096, 5000]) {
+      values.push('a'.repeat(n), 'b'.repeat(n), 'é'.repeat(n), randomBytes(n));
+    }
+    // Twice: the second pass goes through the views kept per length, with other contents written into them.
+    for (let pass = 0; pass < 2; pass++) {
+      for (const v of values) assert.equal(mac(v), `hmac:${createHmac('sha256', key).update(v).digest('base64url')}`);
+    }
+  }
+});
