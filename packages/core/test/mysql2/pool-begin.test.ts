@@ -145,11 +145,12 @@ test("pool.execute in sync mode: an application wrapper around the pooled connec
   const auditor = syncAuditor(dir, events);
   const core = mysql.createPool({ ...DB, connectionLimit: 2 });
   core.on('connection', (conn) => {
-    const execute = conn.execute;
-    // biome-ignore lint/suspicious/noExplicitAny: a wrapper of any call shape, as applications write them.
-    (conn as any).execute = function (this: unknown, sql: unknown, values: unknown, cb: unknown) {
-      if (sql === 'SELECT ? + 0 AS wrapped') (execute as (...a: unknown[]) => unknown).call(this, 'SELECT 0 AS sent_first', [], () => {});
-      return (execute as (...a: unknown[]) => unknown).call(this, sql, Array.isArray(values) ? values.map((v) => v) : values, cb);
+    // A wrapper of any call shape, as applications write them.
+    type AnyExecute = (this: unknown, ...args: unknown[]) => unknown;
+    const execute = conn.execute as unknown as AnyExecute;
+    (conn as unknown as { execute: AnyExecute }).execute = function (this: unknown, sql: unknown, values: unknown, cb: unknown) {
+      if (sql === 'SELECT ? + 0 AS wrapped') execute.call(this, 'SELECT 0 AS sent_first', [], () => {});
+      return execute.call(this, sql, Array.isArray(values) ? values.map((v) => v) : values, cb);
     };
   });
   const pool = auditor.instrumentMysql2(core.promise());

@@ -160,11 +160,12 @@ test("pool.query in sync mode: an application wrapper around the pooled client's
   const auditor = syncAuditor(dir, events);
   const pool = auditor.instrumentPg(new pg.Pool({ ...PG_CONFIG, max: 2 }));
   pool.on('connect', (client) => {
-    const query = client.query;
-    // biome-ignore lint/suspicious/noExplicitAny: a wrapper of any call shape, as applications write them.
-    (client as any).query = function (this: pg.PoolClient, text: unknown, values: unknown, cb: unknown) {
+    // A wrapper of any call shape, as applications write them.
+    type AnyQuery = (this: unknown, ...args: unknown[]) => unknown;
+    const query = client.query as unknown as AnyQuery;
+    (client as unknown as { query: AnyQuery }).query = function (this: unknown, text: unknown, values: unknown, cb: unknown) {
       if (text === 'SELECT $1::int AS wrapped') void query.call(this, 'SELECT 0 AS sent_first');
-      return query.call(this, text as string, Array.isArray(values) ? values.map((v) => v) : values, cb as undefined);
+      return query.call(this, text, Array.isArray(values) ? values.map((v) => v) : values, cb);
     };
   });
   try {
