@@ -54,9 +54,15 @@ export function instrumentPooled(client: KnexClientLike, instrument: Instrument)
  */
 export function instrumentCheckouts(client: KnexClientLike, instrument: Instrument): void {
   const acquire = client.acquireConnection;
-  client.acquireConnection = async function acquireConnection(this: KnexClientLike): Promise<object> {
-    return instrument(await acquire.call(this));
+  // A .then, not an async function: one promise per checkout instead of three.
+  client.acquireConnection = function acquireConnection(this: KnexClientLike): Promise<object> {
+    const acquired = acquire.call(this) as Promise<object> | object;
+    return isThenable(acquired) ? acquired.then(instrument) : Promise.resolve(instrument(acquired));
   };
+}
+
+function isThenable(value: unknown): value is Promise<object> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 /**

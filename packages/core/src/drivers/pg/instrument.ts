@@ -1,6 +1,7 @@
 import type { StatementRecorder } from '../../capture/types.js';
 import { QuerytrailError } from '../../errors.js';
 import { instrumentClient } from './client.js';
+import { clientState } from './client-state.js';
 import { clientIntrospection } from './introspection.js';
 import { instrumentPool } from './pool.js';
 import type { PgClientLike, PgPoolLike } from './types.js';
@@ -21,6 +22,9 @@ function isClient(target: object): target is PgClientLike {
  * it works on the instance's structure.
  */
 export function instrumentPg<T extends object>(recorder: StatementRecorder, target: T): T {
+  // A client instrumented already (plugins hand every checkout back here): nothing to work out again,
+  // in particular not the settings of a connection for the catalog reads.
+  if (clientState(target as PgClientLike) !== undefined) return target;
   if (isPool(target)) return instrumentPool(recorder, target) as T;
   if (isClient(target)) {
     instrumentClient(recorder, target, { openIntrospection: clientIntrospection(recorder, target) });
