@@ -12,9 +12,10 @@ import { warnRecorderFailure } from './warn.js';
  * a connection is checked out, and handed to mysql2's pool.execute only once its attempt record is
  * durable. No pool connection waits idle through the journal's fdatasync, and every statement waiting
  * at that moment shares it (group commit). The connection that runs it adopts the handle
- * (send-execute.ts), found through the checkout (drivers/pool-handoff.ts): its db.query record names that connection; the attempt names the database
- * without a connection_id. Anything else (no connection seen yet, async delivery, no callback) goes
- * through mysql2 unchanged. Same design as pg's pool.query (drivers/pg/pool-query.ts).
+ * (send-execute.ts), found through the checkout (drivers/pool-handoff.ts): its db.query record names
+ * that connection; the attempt names the database without a connection_id. Anything else (no
+ * connection seen yet, async delivery, no callback) goes through mysql2 unchanged. Same design as
+ * pg's pool.query (drivers/pg/pool-query.ts).
  */
 export interface PoolExecuteState {
   readonly recorder: StatementRecorder;

@@ -16,8 +16,9 @@ import type { PgCallback, PgPoolLike, PgQueryConfigLike } from './types.js';
  *
  * The client that runs it adopts the handle (query.ts) instead of beginning the statement again, found
  * through the checkout (drivers/pool-handoff.ts): the db.query record names that client's connection;
- * the attempt names the database without a connection_id (none was chosen yet). Anything this path does not handle (a submittable, a named
- * prepared statement, no connection seen yet, async delivery) goes through pg-pool unchanged.
+ * the attempt names the database without a connection_id (none was chosen yet). Anything this path
+ * does not handle (a submittable, a named prepared statement, no connection seen yet, async delivery)
+ * goes through pg-pool unchanged.
  */
 type PoolQueryFn = (this: PgPoolLike, text?: unknown, values?: unknown, cb?: unknown) => unknown;
 
