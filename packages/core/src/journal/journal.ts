@@ -94,6 +94,8 @@ const SPILL_BYTES_BESIDE_WAITERS = 256 * 1024;
  */
 /** fdatasyncs for waiting statements that may run at once (syncFor). */
 const MAX_SYNCS_IN_FLIGHT = 2;
+/** Room kept for the next line when deciding to seal a segment: a typical record fits. */
+const TYPICAL_LINE_BYTES = 2048;
 /** Attempt records waiting in the queue beyond which group commit stops waiting for more. */
 const GROUP_COMMIT_MAX = 256;
 
@@ -414,22 +416,10 @@ export class Journal {
     const out = new BatchBuffers(this.buffers);
     const waiters: DurableWaiter[] = [];
     for (const { event, durable } of batch) {
-      if (this.segmentBytes + out.pendingBytes > 0 && this.segmentBytes + out.pendingBytes + 2048 > this.segmentMaxBytes) {
-        // Seal the segment before it would overflow (2 KiB ahead: a typical record fits).
-        await this.writeAll(out.take(), direct);
-        await this.writeCheckpoint('rotation');
-        await this.rotate();
-      }
+      const room = this.startLine(out, direct, TYPICAL_LINE_BYTES);
+      if (room !== undefined) await room;
       this.seq += 1;
-      const integrity: IntegrityInfo = { chain_id: this.chainId, seq: this.seq, prev_hash: this.prevHash };
-      if (!out.startLine()) {
-        // Every buffer of the pool is full: write what is there, then reuse them.
-        await this.writeAll(out.take(), direct);
-        out.startLine();
-      }
-      const digest = this.encodeLine(out, event, integrity);
-      this.prevHash = digest;
-      if (this.signer) this.merkle.append(Buffer.from(digest, 'hex')); // the tree exists for checkpoints only
+      this.chain(this.encodeLine(out, event, { chain_id: this.chainId, seq: this.seq, prev_hash: this.prevHash }));
       if (durable) waiters.push(durable);
     }
     // The queue holds what was appended before spilling started, and sync-mode records (never held
@@ -492,23 +482,13 @@ export class Journal {
           await this.chainSpillGap(out, direct, item);
           continue;
         }
-        const size = item.prefix.length + item.suffix.length + 160;
-        if (this.segmentBytes + out.pendingBytes > 0 && this.segmentBytes + out.pendingBytes + Math.max(2048, size) > this.segmentMaxBytes) {
-          await this.writeAll(out.take(), direct);
-          await this.writeCheckpoint('rotation');
-          await this.rotate();
-        }
-        if (!out.startLine()) {
-          await this.writeAll(out.take(), direct);
-          out.startLine();
-        }
+        const room = this.startLine(out, direct, Math.max(TYPICAL_LINE_BYTES, item.prefix.length + item.suffix.length + 160));
+        if (room !== undefined) await room;
         this.seq += 1;
         out.bytes(item.prefix);
         out.latin1(integrityMember({ chain_id: this.chainId, seq: this.seq, prev_hash: this.prevHash }));
         out.bytes(item.suffix);
-        const digest = out.endLine();
-        this.prevHash = digest;
-        if (this.signer) this.merkle.append(Buffer.from(digest, 'hex'));
+        this.chain(out.endLine());
         this.taken += 1;
       }
     }
@@ -517,7 +497,28 @@ export class Journal {
   /** A loss in the spilled stream, recorded where it happened. */
   private async chainSpillGap(out: BatchBuffers, direct: boolean, mark: SpillMark): Promise<void> {
     const event = this.gapEvent(mark.count, mark.cause, mark.since);
-    if (this.segmentBytes + out.pendingBytes > 0 && this.segmentBytes + out.pendingBytes + 2048 > this.segmentMaxBytes) {
+    const room = this.startLine(out, direct, TYPICAL_LINE_BYTES);
+    if (room !== undefined) await room;
+    this.seq += 1;
+    this.chain(this.encodeLine(out, event, { chain_id: this.chainId, seq: this.seq, prev_hash: this.prevHash }));
+    this.taken += mark.accounted;
+    if (mark.accounted > 0) this.onError(new Error(`querytrail journal dropped ${mark.count} events: ${mark.cause}`));
+    else this.onError(new Error(`querytrail journal: ${mark.cause}`));
+  }
+
+  /**
+   * Starts the next line in `out`. Before it, the segment is sealed if a line of about `bytes` would
+   * overflow it (with the checkpoint of what it holds, so before the line's seq is taken), and the
+   * buffers are written out when every one of them is full. Synchronous (undefined) unless one of those
+   * is needed: no await per record on the writer's common path.
+   */
+  private startLine(out: BatchBuffers, direct: boolean, bytes: number): Promise<void> | undefined {
+    if (!this.overflows(out, bytes) && out.startLine()) return undefined;
+    return this.makeRoom(out, direct, bytes);
+  }
+
+  private async makeRoom(out: BatchBuffers, direct: boolean, bytes: number): Promise<void> {
+    if (this.overflows(out, bytes)) {
       await this.writeAll(out.take(), direct);
       await this.writeCheckpoint('rotation');
       await this.rotate();
@@ -526,13 +527,17 @@ export class Journal {
       await this.writeAll(out.take(), direct);
       out.startLine();
     }
-    this.seq += 1;
-    const digest = this.encodeLine(out, event, { chain_id: this.chainId, seq: this.seq, prev_hash: this.prevHash });
+  }
+
+  private overflows(out: BatchBuffers, bytes: number): boolean {
+    const used = this.segmentBytes + out.pendingBytes;
+    return used > 0 && used + bytes > this.segmentMaxBytes;
+  }
+
+  /** The line just written is the chain's newest record (the Merkle tree exists for checkpoints only). */
+  private chain(digest: string): void {
     this.prevHash = digest;
     if (this.signer) this.merkle.append(Buffer.from(digest, 'hex'));
-    this.taken += mark.accounted;
-    if (mark.accounted > 0) this.onError(new Error(`querytrail journal dropped ${mark.count} events: ${mark.cause}`));
-    else this.onError(new Error(`querytrail journal: ${mark.cause}`));
   }
 
   /** The writer's reusable line buffers (see BatchBuffers); at most WRITE_BUFFERS_MAX are kept. */
