@@ -9,7 +9,9 @@ export type QuerytrailErrorCode =
   | 'QT_ERR_JOURNAL_UNAVAILABLE'
   | 'QT_ERR_CONFIG'
   | 'QT_ERR_INVALID_ARGUMENT'
-  | 'QT_ERR_CLOSED';
+  | 'QT_ERR_CLOSED'
+  /** Never thrown: the code of a sync-mode record whose statement the connection was handed changed (drivers/pool-handoff.ts). */
+  | 'QT_ERR_NOT_SENT_AS_RECORDED';
 
 export class QuerytrailError extends Error {
   readonly code: QuerytrailErrorCode;

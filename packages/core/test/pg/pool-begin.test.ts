@@ -194,3 +194,46 @@ test("pool.query in sync mode: an application wrapper around the pooled client's
   assert.ok(first.every((e) => e.result?.outcome === 'success'));
   assert.equal(verifyJournal(dir).ok, true);
 });
+
+test('pool.query in sync mode: a wrapper that changes the values gets a record of what it sent; the config is copied at the call', async () => {
+  const dir = tempDir('qt-pg-pool-begin-');
+  const events: QuerytrailEvent[] = [];
+  const auditor = syncAuditor(dir, events);
+  const pool = auditor.instrumentPg(new pg.Pool({ ...PG_CONFIG, max: 1 }));
+  pool.on('connect', (client) => {
+    type AnyQuery = (this: unknown, ...args: unknown[]) => unknown;
+    const query = client.query as unknown as AnyQuery;
+    (client as unknown as { query: AnyQuery }).query = function (this: unknown, text: unknown, values: unknown, cb: unknown) {
+      // A tenant rewrite, say: the server gets 42, not what the application passed.
+      const rewritten = text === 'SELECT $1::int AS tenant' ? [42] : values;
+      return query.call(this, text, rewritten, cb);
+    };
+  });
+  try {
+    await pool.query('SELECT 1 AS warm');
+    const r = await pool.query('SELECT $1::int AS tenant', [7]);
+    assert.equal(r.rows[0].tenant, 42);
+    const config = { text: 'SELECT 1 AS original' };
+    const pending = pool.query(config);
+    config.text = 'SELECT 2 AS substituted'; // while the attempt is being synced
+    assert.equal((await pending).rows[0].original, 1, 'the text as called was sent');
+  } finally {
+    await pool.end();
+    await settle();
+    await auditor.close();
+  }
+  const tenant = events.filter((e) => e.statement?.text === 'SELECT $1::int AS tenant');
+  const attempts = tenant.filter((e) => e.type === 'db.query.attempt');
+  const done = tenant.filter((e) => e.type === 'db.query');
+  assert.equal(attempts.length, 2, "the pool's attempt, and the client's for what it really sent");
+  const real = done.find((d) => d.result?.outcome === 'success');
+  const notSent = done.find((d) => d.result?.outcome === 'failure');
+  assert.ok(real && notSent);
+  assert.notDeepEqual(real.statement?.params, notSent.statement?.params, 'each record has the values of its own statement');
+  assert.equal(notSent.result?.error?.code, 'QT_ERR_NOT_SENT_AS_RECORDED');
+  assert.equal(events.filter((e) => e.statement?.text === 'SELECT 2 AS substituted').length, 0);
+  const original = events.filter((e) => e.type === 'db.query' && e.statement?.text === 'SELECT 1 AS original');
+  assert.equal(original.length, 1);
+  assert.equal(original[0]!.result?.outcome, 'success');
+  assert.equal(verifyJournal(dir).ok, true);
+});

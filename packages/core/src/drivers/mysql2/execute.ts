@@ -22,6 +22,6 @@ export function patchExecute(recorder: StatementRecorder, conn: ConnectionLike, 
       params = typeof values === 'function' ? o.values : o.values || values;
     }
     const cbIndex = typeof values === 'function' ? 1 : typeof cb === 'function' ? 2 : -1;
-    return sendExecute(recorder, original, this, args, { text, params, cbIndex, connection: conn, begun: takeConnectionBegun(conn, text) }, state);
+    return sendExecute(recorder, original, this, args, { text, params, cbIndex, connection: conn, begun: takeConnectionBegun(conn, text, params) }, state);
   };
 }

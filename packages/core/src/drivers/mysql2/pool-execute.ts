@@ -1,9 +1,8 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { DbInfo, StatementHandle, StatementRecorder } from '../../capture/types.js';
-import { dispatchBegun, type PoolBegun } from '../pool-handoff.js';
+import { dispatchBegun, notSentAsRecorded, type PoolBegun } from '../pool-handoff.js';
 import { JournalUnavailableError, QuerytrailError } from '../../errors.js';
-import { fail, paramsOf, succeed } from './begin.js';
-import { outcomeOf } from './outcome.js';
+import { fail, paramsOf } from './begin.js';
 import type { AnyFunction, PoolLike, ResultCallback } from './types.js';
 import { warnRecorderFailure } from './warn.js';
 
@@ -56,7 +55,12 @@ export function poolExecute(state: PoolExecuteState, pool: PoolLike, args: unkno
   // The callback runs in the caller's async context, as the connection-level wrapper does it.
   const scope = new AsyncResource('querytrail.mysql2.poolExecute');
   const callback = cb as ResultCallback;
+  // Once: mysql2's pool may call back synchronously (queue limit reached), and a throw from the
+  // application's callback then reaches send()'s catch, which must not answer a second time.
+  let replied = false;
   const done = (...a: unknown[]): void => {
+    if (replied) return;
+    replied = true;
     scope.runInAsyncScope(callback as (...x: unknown[]) => unknown, undefined, ...a);
   };
   if (handle === undefined) {
@@ -64,20 +68,18 @@ export function poolExecute(state: PoolExecuteState, pool: PoolLike, args: unkno
     return undefined;
   }
   const h = handle;
-  const begun: PoolBegun = { handle: h, text, adopted: false };
-  const sentSql: unknown = obj === undefined || ownValues === undefined ? sql : { ...obj, values: ownValues };
+  const begun: PoolBegun = { handle: h, text, values: ownValues, adopted: false };
+  // Copies taken now: what the application does to its options while the attempt is synced changes
+  // neither what is sent nor what was recorded.
+  const sentSql: unknown = obj === undefined ? text : { ...obj, sql: text, values: ownValues };
   const sentValues = ownValues ?? values;
   const send = (): void => {
     try {
-      dispatchBegun(begun, () =>
+      dispatchBegun(pool, begun, () =>
         state.execute.call(pool, sentSql, sentValues, (err: unknown, rows?: unknown, fields?: unknown) => {
-          if (!begun.adopted) {
-            // No connection took it over. With an error: no checkout (pool closed, connection failed),
-            // so it was never sent. Without: a connection ran it but recorded it on its own (its execute
-            // was called outside the checkout callback), so it did run.
-            if (err) fail(h, err);
-            else succeed(h, outcomeOf(rows, fields));
-          }
+          // No connection took it over. With an error: no checkout (pool closed, connection failed), so
+          // it was never sent. Without: the connection was handed something else, recorded on its own.
+          if (!begun.adopted) fail(h, err ?? notSentAsRecorded());
           done(err, rows, fields);
         }),
       );

@@ -46,7 +46,7 @@ export function instrumentPool(recorder: StatementRecorder, pool: PoolLike): voi
   const getConnection = pool.getConnection;
   pool.getConnection = function (this: PoolLike, cb?: unknown, ...rest: unknown[]): unknown {
     // pool.execute checks out through here: the statement it carries goes with the connection.
-    const begun = takeCheckoutBegun();
+    const begun = takeCheckoutBegun(this);
     if (typeof cb !== 'function') return getConnection.call(this, cb, ...rest);
     return getConnection.call(this, bindCheckout(recorder, begun === undefined ? (cb as AnyFunction) : handOver(begun, cb as AnyFunction)), ...rest);
   };

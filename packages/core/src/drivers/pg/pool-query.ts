@@ -2,9 +2,8 @@ import type { DbInfo } from '../../event/types.js';
 import type { StatementRecorder } from '../../capture/types.js';
 import { JournalUnavailableError, QuerytrailError } from '../../errors.js';
 import { bindToCaller } from '../bind-to-caller.js';
-import { dispatchBegun, type PoolBegun } from '../pool-handoff.js';
-import { admit, fail, Refusal, succeed } from './begin.js';
-import { outcomeOfResult } from './outcome.js';
+import { dispatchBegun, notSentAsRecorded, type PoolBegun } from '../pool-handoff.js';
+import { admit, fail, Refusal } from './begin.js';
 import type { PgCallback, PgPoolLike, PgQueryConfigLike } from './types.js';
 
 /**
@@ -61,10 +60,10 @@ export function poolQuery(state: PoolQueryState, pool: PgPoolLike, text: unknown
   if (admission === undefined) return state.query.call(pool, text, values, cb); // our own failure: unaudited, as before
 
   const P = (pool as { Promise?: PromiseConstructor }).Promise ?? Promise;
-  let done: PgCallback;
+  let reply: PgCallback;
   let result: unknown;
   if (typeof cb === 'function') {
-    done = bindToCaller(cb as PgCallback);
+    reply = bindToCaller(cb as PgCallback);
   } else {
     let resolve!: (v: unknown) => void;
     let reject!: (e: unknown) => void;
@@ -72,26 +71,32 @@ export function poolQuery(state: PoolQueryState, pool: PgPoolLike, text: unknown
       resolve = res;
       reject = rej;
     });
-    done = (err, res) => (err ? reject(err) : resolve(res));
+    reply = (err, res) => (err ? reject(err) : resolve(res));
   }
+  // Once: pg-pool may call back synchronously (an ended pool), and a throw from the application's
+  // callback then reaches send()'s catch, which must not answer a second time.
+  let replied = false;
+  const done: PgCallback = (err, res) => {
+    if (replied) return;
+    replied = true;
+    reply(err, res);
+  };
   if (admission instanceof Refusal) {
     process.nextTick(done, admission.error);
     return result;
   }
-  const begun: PoolBegun = { handle: admission, text: sql, adopted: false };
-  const sentText: unknown = cfg === undefined ? sql : ownValues === undefined ? cfg : { ...cfg, values: ownValues };
+  const begun: PoolBegun = { handle: admission, text: sql, values: ownValues, adopted: false };
+  // Copies taken now: what the application does to its config while the attempt is synced changes
+  // neither what is sent nor what was recorded.
+  const sentText: unknown = cfg === undefined ? sql : { ...cfg, text: sql, values: ownValues };
   const sentValues = cfg === undefined ? ownValues : undefined;
   const send = (): void => {
     try {
-      dispatchBegun(begun, () =>
+      dispatchBegun(pool, begun, () =>
         state.query.call(pool, sentText, sentValues, (err: unknown, res?: unknown) => {
-          if (!begun.adopted) {
-            // No client took it over. With an error: no checkout (pool ended, connection failed), so it
-            // was never sent. Without: a client ran it but recorded it on its own (its query was called
-            // outside the checkout callback), so it did run.
-            if (err) fail(admission, err);
-            else succeed(admission, outcomeOfResult(res));
-          }
+          // No client took it over. With an error: no checkout (pool ended, connection failed), so it
+          // was never sent. Without: the client was handed something else, recorded on its own.
+          if (!begun.adopted) fail(admission, err ?? notSentAsRecorded());
           done(err, res);
         }),
       );

@@ -76,7 +76,7 @@ function learnDb(state: PoolState, client: PgClientLike): void {
 function instrumentedConnect(this: PgPoolLike, callback?: unknown): unknown {
   const connect = (this as InstrumentedPool)[kPoolState]!.connect;
   // pg-pool's own query() checks out through here: the statement it carries goes with the client.
-  const begun = takeCheckoutBegun();
+  const begun = takeCheckoutBegun(this);
   if (typeof callback === 'function') {
     const cb = callback as (...args: unknown[]) => unknown;
     return connect.call(this, bindToCaller(begun === undefined ? cb : handOver(begun, cb)));

@@ -45,7 +45,7 @@ function queryText(state: ClientState, client: PgClientLike, config: unknown, va
   const cb = effectiveCallback(config, values, callback);
   if (cb !== undefined && typeof cb !== 'function') return state.query.call(client, config, values, callback); // pg throws
   const cfg = typeof config === 'string' ? undefined : (config as PgQueryConfigLike);
-  const begun = takeConnectionBegun(client, cfg === undefined ? config : cfg.text);
+  const begun = takeConnectionBegun(client, cfg === undefined ? config : cfg.text, values && typeof values !== 'function' ? values : cfg?.values);
   let admission: Admission;
   let ready: Promise<void> | undefined;
   if (begun !== undefined) {
