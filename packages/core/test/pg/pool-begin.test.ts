@@ -29,6 +29,18 @@ function slowDisk(auditor: Auditor, ms: number): void {
   };
 }
 
+type AnyQuery = (this: unknown, ...args: unknown[]) => unknown;
+
+/** An application's own wrapper around each pooled client's query (of any call shape), installed as apps do. */
+function wrapPooledQuery(pool: pg.Pool, wrap: (query: AnyQuery, self: unknown, text: unknown, values: unknown, cb: unknown) => unknown): void {
+  pool.on('connect', (client) => {
+    const query = client.query as unknown as AnyQuery;
+    (client as unknown as { query: AnyQuery }).query = function (this: unknown, text: unknown, values: unknown, cb: unknown) {
+      return wrap(query, this, text, values, cb);
+    };
+  });
+}
+
 test('pool.query in sync mode: no client is checked out while the attempt is being made durable', async () => {
   const dir = tempDir('qt-pg-pool-begin-');
   const events: QuerytrailEvent[] = [];
@@ -159,14 +171,9 @@ test("pool.query in sync mode: an application wrapper around the pooled client's
   const events: QuerytrailEvent[] = [];
   const auditor = syncAuditor(dir, events);
   const pool = auditor.instrumentPg(new pg.Pool({ ...PG_CONFIG, max: 2 }));
-  pool.on('connect', (client) => {
-    // A wrapper of any call shape, as applications write them.
-    type AnyQuery = (this: unknown, ...args: unknown[]) => unknown;
-    const query = client.query as unknown as AnyQuery;
-    (client as unknown as { query: AnyQuery }).query = function (this: unknown, text: unknown, values: unknown, cb: unknown) {
-      if (text === 'SELECT $1::int AS wrapped') void query.call(this, 'SELECT 0 AS sent_first');
-      return query.call(this, text, Array.isArray(values) ? values.map((v) => v) : values, cb);
-    };
+  wrapPooledQuery(pool, (query, self, text, values, cb) => {
+    if (text === 'SELECT $1::int AS wrapped') void query.call(self, 'SELECT 0 AS sent_first');
+    return query.call(self, text, Array.isArray(values) ? values.map((v) => v) : values, cb);
   });
   try {
     await pool.query('SELECT 1 AS warm');
@@ -200,15 +207,8 @@ test('pool.query in sync mode: a wrapper that changes the values gets a record o
   const events: QuerytrailEvent[] = [];
   const auditor = syncAuditor(dir, events);
   const pool = auditor.instrumentPg(new pg.Pool({ ...PG_CONFIG, max: 1 }));
-  pool.on('connect', (client) => {
-    type AnyQuery = (this: unknown, ...args: unknown[]) => unknown;
-    const query = client.query as unknown as AnyQuery;
-    (client as unknown as { query: AnyQuery }).query = function (this: unknown, text: unknown, values: unknown, cb: unknown) {
-      // A tenant rewrite, say: the server gets 42, not what the application passed.
-      const rewritten = text === 'SELECT $1::int AS tenant' ? [42] : values;
-      return query.call(this, text, rewritten, cb);
-    };
-  });
+  // A tenant rewrite, say: the server gets 42, not what the application passed.
+  wrapPooledQuery(pool, (query, self, text, values, cb) => query.call(self, text, text === 'SELECT $1::int AS tenant' ? [42] : values, cb));
   try {
     await pool.query('SELECT 1 AS warm');
     const r = await pool.query('SELECT $1::int AS tenant', [7]);
