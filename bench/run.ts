@@ -36,15 +36,21 @@ const int = (name: string, dflt: number, min = 1): number => {
   if (!Number.isInteger(n) || n < min) throw new Error(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
   return n;
 };
-// Warm-up as long as the measurement: the targets are steady-state costs of repeated statements, and
-// with a short warm-up the measured window is dominated by JIT compilation (more code to compile in
-// the instrumented variants), which a long-running service pays once.
-const queries = int('BENCH_QUERIES', quick ? 300 : 4000);
+// Measured windows of a few seconds. The targets are steady-state costs of repeated statements: with a
+// short warm-up the window holds JIT compilation (more code to compile in the instrumented variants),
+// which a long-running service pays once, and a short window (4,000 queries, a quarter of a second at
+// concurrency 32) carries a fixed cost of its own. Measured on this machine (bench/notes.md, session 5):
+// the raw driver's W1 c32 CPU per query was 63-83 µs in 4,000-query windows against 41-51 µs in
+// 20,000-query ones, and the rounds' spread shrank from ±15 µs to ±3 µs.
+// BENCH_QUERIES sets every comparison's measured queries; by default they are sized per comparison
+// (windowQueries) so that each window lasts about 2 s at the raw driver's rate here.
+const queriesOverride = env.BENCH_QUERIES === undefined || env.BENCH_QUERIES === '' ? undefined : int('BENCH_QUERIES', 0);
+const queries = queriesOverride ?? (quick ? 300 : 20_000);
 export const config = {
   quick,
   rounds: int('BENCH_ROUNDS', quick ? 2 : 5),
   queries,
-  warmup: int('BENCH_WARMUP', quick ? 300 : Math.max(4000, queries)),
+  warmup: int('BENCH_WARMUP', quick ? 300 : 10_000),
   journalEvents: int('BENCH_JOURNAL_EVENTS', quick ? 10_000 : 100_000),
   /** Audited statements for the memory measurement (sink down); the target is stated over 1,000,000. */
   memoryStatements: int('BENCH_MEMORY_STATEMENTS', quick ? 200_000 : 1_000_000),
@@ -54,6 +60,8 @@ export const config = {
    * (overload: the journal's bound and its sink.gap records at work).
    */
   memoryRate: int('BENCH_MEMORY_RATE', 50_000),
+  /** Pause before each worker (settleMachine). */
+  pauseMs: int('BENCH_PAUSE_MS', quick ? 0 : 1000, 0),
   /** W3 (ORM flow) concurrency. */
   ormConcurrency: int('BENCH_ORM_CONCURRENCY', 32),
   analysisRuns: int('BENCH_ANALYSIS_RUNS', quick ? 1 : 3),
@@ -92,6 +100,16 @@ const comparisons: Comparison[] = [
     ? ORMS.map((orm) => ({ id: `W3-${orm}-c${config.ormConcurrency}`, db: 'postgres' as const, workload: 'W3' as const, concurrency: config.ormConcurrency, orm, compared: W3_VARIANTS }))
     : []),
 ];
+
+/**
+ * Measured queries of one comparison: BENCH_QUERIES if set, else about 2 s of the raw driver here.
+ * Concurrency 1 and the ORM flows run 3-5 times fewer queries per second than a driver at
+ * concurrency 32 (and sync mode at concurrency 1 some 10 times fewer), so they get fewer.
+ */
+export function windowQueries(c: Comparison): number {
+  if (queriesOverride !== undefined || quick) return queries;
+  return c.concurrency === 1 || c.workload === 'W3' ? Math.round(queries * 0.4) : queries;
+}
 
 function commandLine(): string {
   const set = Object.keys(env)
@@ -137,7 +155,23 @@ async function withRetry<T>(what: string, fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * Before each worker: dirty pages written out and a pause, so that what the previous worker left behind
+ * (the kernel writing back its journal, the servers' background work after a burst of inserts) runs
+ * now and not inside the next measurement. Seen here (session 5): W1 mysql c32 querytrail async right
+ * after a sync-mode run measured 64-71 µs of CPU per query, with the pause 51-53.
+ */
+async function settleMachine(): Promise<void> {
+  try {
+    execFileSync('sync');
+  } catch {
+    // not fatal: the pause still helps
+  }
+  if (config.pauseMs > 0) await new Promise((r) => setTimeout(r, config.pauseMs));
+}
+
 async function runWorker(spec: WorkerSpec, round: number): Promise<WorkerResult> {
+  await settleMachine();
   const profName = `${spec.workload}-${spec.orm ?? spec.db}-c${spec.concurrency}-${spec.variant}-r${round}`;
   const out = await withRetry(profName, () =>
     runNode(['--import', 'tsx', 'bench/worker.ts', JSON.stringify(spec)], { timeoutMs: 300_000, profName }),
@@ -255,6 +289,8 @@ export interface ComparisonSummary extends Comparison {
   paired: Partial<Record<Variant, PairedSummary>>;
   /** Per-round qt-sync throughput / qt-async throughput. */
   syncVsAsync: Spread;
+  /** Measured queries per worker (after the warm-up). */
+  queries: number;
 }
 
 function summarise(c: Comparison, results: WorkerResult[][]): ComparisonSummary {
@@ -285,7 +321,7 @@ function summarise(c: Comparison, results: WorkerResult[][]): ComparisonSummary 
   }
   const sync = byVariant('qt-sync');
   const asyncRs = byVariant('qt-async');
-  return { ...c, variants, paired, syncVsAsync: spread(sync.map((r, i) => r.qps / asyncRs[i]!.qps)) };
+  return { ...c, variants, paired, syncVsAsync: spread(sync.map((r, i) => r.qps / asyncRs[i]!.qps)), queries: results[0]?.[0]?.queries ?? 0 };
 }
 
 export interface Target {
@@ -505,7 +541,7 @@ async function main(): Promise<void> {
   if (config.cpuProfDir) mkdirSync(config.cpuProfDir, { recursive: true });
   console.log(
     `bench: ${quick ? 'QUICK smoke run, ' : ''}${config.rounds} rounds × ${comparisons.length} comparisons (W1/W2 ${VARIANTS.length} variants, W3 ${W3_VARIANTS.length}), ` +
-      `${config.queries} queries after ${config.warmup} warm-up per worker`,
+      `${quick || queriesOverride !== undefined ? config.queries : `${Math.round(config.queries * 0.4)}-${config.queries}`} queries after ${config.warmup} warm-up per worker`,
   );
   const loadStart = loadavg();
   const info = await machine();
@@ -531,7 +567,7 @@ async function main(): Promise<void> {
       for (const c of comparisons) {
         const roundResults: WorkerResult[] = [];
         for (const variant of rotate(c.compared, round)) {
-          const spec: WorkerSpec = { db: c.db, variant, workload: c.workload, concurrency: c.concurrency, queries: config.queries, warmup: config.warmup, ...(c.orm ? { orm: c.orm } : {}) };
+          const spec: WorkerSpec = { db: c.db, variant, workload: c.workload, concurrency: c.concurrency, queries: windowQueries(c), warmup: config.warmup, ...(c.orm ? { orm: c.orm } : {}) };
           const r = await runWorker(spec, round);
           roundResults.push(r);
           console.log(
