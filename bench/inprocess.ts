@@ -15,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAuditor } from '@querytrail/core';
 import { createTables } from './db.js';
-import { DB_CONFIG, type Db, POINT_SELECT_SQL, POOL_SIZE } from './shared.js';
+import { drive } from './drive.js';
+import { DB_CONFIG, type Db, POINT_SELECT_SQL, POOL_SIZE, pointKey } from './shared.js';
 import { median } from './stats.js';
 
 const require = createRequire(import.meta.url);
@@ -34,7 +35,7 @@ function makePool(): { query: Query; pool: object; end(): Promise<void> } {
     return {
       pool,
       query: async (i) => {
-        const r = await pool.query(POINT_SELECT_SQL.postgres, [((i * 7919) % 10_000) + 1]);
+        const r = await pool.query(POINT_SELECT_SQL.postgres, [pointKey(i)]);
         if (r.rows.length !== 1) throw new Error('no row');
       },
       end: () => pool.end(),
@@ -45,23 +46,11 @@ function makePool(): { query: Query; pool: object; end(): Promise<void> } {
   return {
     pool,
     query: async (i) => {
-      const [rows] = await pool.execute(POINT_SELECT_SQL.mysql, [((i * 7919) % 10_000) + 1]);
+      const [rows] = await pool.execute(POINT_SELECT_SQL.mysql, [pointKey(i)]);
       if ((rows as unknown[]).length !== 1) throw new Error('no row');
     },
     end: () => pool.end(),
   };
-}
-
-async function drive(query: Query, first: number, n: number): Promise<void> {
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    for (;;) {
-      const k = next++;
-      if (k >= n) return;
-      await query(first + k);
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, lane));
 }
 
 await createTables(db);
@@ -83,9 +72,9 @@ if (db === 'postgres') {
 }
 
 const variants = [
-  { name: 'raw', run: (first: number) => drive(raw.query, first, perBlock), settle: async () => {} },
-  { name: 'qt-memory', run: (first: number) => memoryAuditor.runWithContext(context, () => drive(memory.query, first, perBlock)), settle: () => memoryAuditor.flush() },
-  { name: 'qt-async', run: (first: number) => fileAuditor.runWithContext(context, () => drive(file.query, first, perBlock)), settle: () => fileAuditor.flush() },
+  { name: 'raw', run: (first: number) => drive(raw.query, first, perBlock, concurrency), settle: async () => {} },
+  { name: 'qt-memory', run: (first: number) => memoryAuditor.runWithContext(context, () => drive(memory.query, first, perBlock, concurrency)), settle: () => memoryAuditor.flush() },
+  { name: 'qt-async', run: (first: number) => fileAuditor.runWithContext(context, () => drive(file.query, first, perBlock, concurrency)), settle: () => fileAuditor.flush() },
 ];
 const cpu = new Map<string, number[]>(variants.map((v) => [v.name, []]));
 let first = 0;

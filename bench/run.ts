@@ -41,10 +41,10 @@ const int = (name: string, dflt: number, min = 1): number => {
 // which a long-running service pays once, and a short window (4,000 queries, a quarter of a second at
 // concurrency 32) carries a fixed cost of its own. Measured on this machine (bench/notes.md, session 5):
 // the raw driver's W1 c32 CPU per query was 63-83 µs in 4,000-query windows against 41-51 µs in
-// 20,000-query ones, and the rounds' spread shrank from ±15 µs to ±3 µs.
+// 20,000-query ones (paired standalone runs: rounds within ±2 µs of their median, against ±15 µs before).
 // BENCH_QUERIES sets every comparison's measured queries; by default they are sized per comparison
 // (windowQueries) so that each window lasts about 2 s at the raw driver's rate here.
-const queriesOverride = env.BENCH_QUERIES === undefined || env.BENCH_QUERIES === '' ? undefined : int('BENCH_QUERIES', 0);
+const queriesOverride = env.BENCH_QUERIES ? int('BENCH_QUERIES', 1) : undefined;
 const queries = queriesOverride ?? (quick ? 300 : 20_000);
 export const config = {
   quick,
@@ -109,6 +109,14 @@ const comparisons: Comparison[] = [
 export function windowQueries(c: Comparison): number {
   if (queriesOverride !== undefined || quick) return queries;
   return c.concurrency === 1 || c.workload === 'W3' ? Math.round(queries * 0.4) : queries;
+}
+
+/** "8000-20000", or one number when every comparison measures the same. */
+function windowRange(): string {
+  const sizes = comparisons.map(windowQueries);
+  const lo = Math.min(...sizes);
+  const hi = Math.max(...sizes);
+  return lo === hi ? String(lo) : `${lo}-${hi}`;
 }
 
 function commandLine(): string {
@@ -541,7 +549,7 @@ async function main(): Promise<void> {
   if (config.cpuProfDir) mkdirSync(config.cpuProfDir, { recursive: true });
   console.log(
     `bench: ${quick ? 'QUICK smoke run, ' : ''}${config.rounds} rounds × ${comparisons.length} comparisons (W1/W2 ${VARIANTS.length} variants, W3 ${W3_VARIANTS.length}), ` +
-      `${quick || queriesOverride !== undefined ? config.queries : `${Math.round(config.queries * 0.4)}-${config.queries}`} queries after ${config.warmup} warm-up per worker`,
+      `${windowRange()} queries after ${config.warmup} warm-up per worker`,
   );
   const loadStart = loadavg();
   const info = await machine();

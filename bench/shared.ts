@@ -55,6 +55,11 @@ export const POINT_SELECT_SQL = {
   mysql: `SELECT id, name, email, balance, created_at FROM ${ITEMS_TABLE} WHERE id = ?`,
 } as const;
 
+/** W1's key for query i: deterministic and spread over the whole table (7919 is prime, so every key is visited). */
+export function pointKey(i: number): number {
+  return ((i * 7919) % 10_000) + 1;
+}
+
 export const INSERT_SQL = {
   postgres: `INSERT INTO ${EVENTS_TABLE} (account_id, kind, amount) VALUES ($1, $2, $3)`,
   mysql: `INSERT INTO ${EVENTS_TABLE} (account_id, kind, amount) VALUES (?, ?, ?)`,

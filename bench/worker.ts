@@ -12,8 +12,9 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { drive } from './drive.js';
 import { makeOrmRunner } from './orm.js';
-import { DB_CONFIG, type Db, INSERT_SQL, POINT_SELECT_SQL, POOL_SIZE, type Variant, type WorkerResult, type WorkerSpec, type Workload } from './shared.js';
+import { DB_CONFIG, type Db, INSERT_SQL, POINT_SELECT_SQL, POOL_SIZE, pointKey, type Variant, type WorkerResult, type WorkerSpec, type Workload } from './shared.js';
 
 const require = createRequire(import.meta.url);
 
@@ -97,8 +98,7 @@ async function setUpQuerytrail(mode: 'async' | 'sync', dir: string, extra: Recor
 // ---- drivers -----------------------------------------------------------------------------------
 
 function values(workload: Workload, i: number): unknown[] {
-  // Deterministic and spread over the whole table (7919 is prime, so every key is visited).
-  if (workload === 'W1') return [((i * 7919) % 10_000) + 1];
+  if (workload === 'W1') return [pointKey(i)];
   return [(i % 1000) + 1, i % 2 === 0 ? 'deposit' : 'withdrawal', (i * 37) % 100_000];
 }
 
@@ -185,20 +185,6 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))]!;
 }
 
-async function drive(runner: Runner, first: number, n: number, concurrency: number, latencies?: Float64Array): Promise<void> {
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    for (;;) {
-      const k = next++;
-      if (k >= n) return;
-      const t0 = performance.now();
-      await runner.op(first + k);
-      if (latencies) latencies[k] = performance.now() - t0;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, lane));
-}
-
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '') as WorkerSpec;
   const journalDir = mkdtempSync(join(process.env.BENCH_JOURNAL_DIR ?? tmpdir(), 'qt-bench-journal-'));
@@ -206,7 +192,7 @@ async function main(): Promise<void> {
     const { runner, auditor } = await makeRunner(spec, journalDir);
     const body = async (): Promise<WorkerResult> => {
       // Warm-up: connections opened, JIT warm, statement analysed and cached, server caches warm.
-      await drive(runner, 0, spec.warmup, spec.concurrency);
+      await drive(runner.op, 0, spec.warmup, spec.concurrency);
       await runner.settle();
       const producedBefore = runner.produced();
       if (global.gc) global.gc();
@@ -214,7 +200,7 @@ async function main(): Promise<void> {
       const latencies = new Float64Array(spec.queries);
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
-      await drive(runner, spec.warmup, spec.queries, spec.concurrency, latencies);
+      await drive(runner.op, spec.warmup, spec.queries, spec.concurrency, latencies);
       // The variant's background work for these queries (journal writes, span export) is part of its cost.
       await runner.settle();
       const wallMs = performance.now() - t0;
