@@ -58,8 +58,13 @@ async function myAdmin(sql: string, values?: unknown[]): Promise<Array<Record<st
   }
 }
 
-/** PostgreSQL's stderr log: `%m [%p] %q%u@%d ` then `LOG:  statement: ...` / `LOG:  execute <name>: ...` / `DETAIL:  parameters: ...`. */
-const PG_LINE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+ \[(\d+)\] (\S*)@\S* (\w+): {2}(.*)$/;
+/**
+ * PostgreSQL's stderr log: `%m [%p] %q%u@%d ` then `LOG:  statement: ...` / `LOG:  execute <name>: ...` /
+ * `DETAIL:  parameters: ...`. `%q` ends the prefix for background processes, so the checkpointer's
+ * `... [2257] LOG:  checkpoint starting: time` has no `user@db`: it is a message of its own, never the
+ * rest of the statement logged before it.
+ */
+const PG_LINE = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+ \[(\d+)\] (?:(\S*)@\S* )?(\w+): {2}(.*)$/;
 
 async function pgLogFile(): Promise<string | undefined> {
   const [row] = await pgAdmin(
@@ -85,6 +90,41 @@ function parsePgParams(detail: string): Array<string | null> {
   return out;
 }
 
+/** The statements `name` executed, from a stretch of PostgreSQL's stderr log, in the order logged. */
+export function parsePgLog(text: string, name: string): Executed[] {
+  const lines = text.split('\n');
+  const out: Executed[] = [];
+  // The last statement of `name`'s, while lines may still continue it.
+  let last: Executed | undefined;
+  for (const line of lines) {
+    const m = PG_LINE.exec(line);
+    if (!m) {
+      // A message spanning lines: the server starts each further line with a tab. Anything else
+      // (a line another process wrote without the prefix) ends the last message.
+      if (last && line.startsWith('\t')) last.text += `\n${line.slice(1)}`;
+      else last = undefined;
+      continue;
+    }
+    const [, pid, user, level, message] = m as unknown as [string, string, string | undefined, string, string];
+    if (user !== name) {
+      last = undefined;
+      continue;
+    }
+    const stmt = /^(statement|execute [^:]+): ([\s\S]*)$/.exec(message);
+    if (level === 'LOG' && stmt) {
+      const entry: Executed = { connection: pid, text: stmt[2] ?? '', params: [], command: stmt[1] === 'statement' ? 'statement' : 'execute' };
+      out.push(entry);
+      last = entry;
+    } else if (level === 'DETAIL' && message.startsWith('parameters: ') && last) {
+      last.params = parsePgParams(message);
+      last = undefined;
+    } else {
+      last = undefined;
+    }
+  }
+  return out;
+}
+
 /** undefined when the server's log cannot be read here (the caller fails, saying why). */
 export async function openPgLog(name: string): Promise<ServerLog | undefined> {
   const path = await pgLogFile();
@@ -97,33 +137,7 @@ export async function openPgLog(name: string): Promise<ServerLog | undefined> {
     async read() {
       const end = Number((await pgAdmin('SELECT (pg_stat_file($1)).size AS size', [path]))[0]?.size);
       const [row] = await pgAdmin('SELECT pg_read_binary_file($1, $2, $3) AS bytes', [path, start, end - start]);
-      const lines = ((row?.bytes as Buffer | undefined) ?? Buffer.alloc(0)).toString('utf8').split('\n');
-      const out: Executed[] = [];
-      let last: { entry: Executed; mine: boolean } | undefined;
-      for (const line of lines) {
-        const m = PG_LINE.exec(line);
-        if (!m) {
-          // A statement spanning lines: the rest of the last message.
-          if (last?.mine && line !== '') last.entry.text += `\n${line}`;
-          continue;
-        }
-        const [, pid, user, level, message] = m as unknown as [string, string, string, string, string];
-        const mine = user === name;
-        if (!mine) {
-          last = undefined;
-          continue;
-        }
-        const stmt = /^(statement|execute [^:]+): ([\s\S]*)$/.exec(message);
-        if (level === 'LOG' && stmt) {
-          const entry: Executed = { connection: pid, text: stmt[2] ?? '', params: [], command: stmt[1] === 'statement' ? 'statement' : 'execute' };
-          out.push(entry);
-          last = { entry, mine: true };
-        } else if (level === 'DETAIL' && message.startsWith('parameters: ') && last) {
-          last.entry.params = parsePgParams(message);
-          last = undefined;
-        }
-      }
-      return out;
+      return parsePgLog(((row?.bytes as Buffer | undefined) ?? Buffer.alloc(0)).toString('utf8'), name);
     },
     async close() {
       await pgAdmin(`DROP OWNED BY ${name}`);
