@@ -1,9 +1,16 @@
+import { runReport } from './commands/report.js';
+import { runSearch } from './commands/search.js';
+import { runTail } from './commands/tail.js';
 import { runVerify } from './commands/verify.js';
 
 const USAGE = `usage: querytrail <command> [options]
 
 commands:
   verify <dir|files...> [--public-key K] [--json]   check chains and signed checkpoints; exit 1 if anything is INVALID
+  search <dir|files...> [selection] [--format F]    print the events that match (who did what, to which data)
+  tail <dir|files...> [-n N] [-f] [selection]       the last events, and with -f new ones as they are written
+  report <dir|files...> [--since T] [--format F]    a summary for a security review: actors, sensitive reads,
+                                                     destructive and blocked statements, overrides, gaps, integrity
 
 Run 'querytrail <command> --help' for a command's options.
 `;
@@ -11,6 +18,8 @@ Run 'querytrail <command> --help' for a command's options.
 export interface Io {
   out: (s: string) => void;
   err: (s: string) => void;
+  /** Ends `tail -f` (the command line ends it with Ctrl-C). */
+  signal?: AbortSignal;
   /** Progress callback for long runs; default: a bar on stderr when it is a terminal. */
   progress?: (done: number, total: number) => void;
 }
@@ -23,6 +32,12 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
   switch (command) {
     case 'verify':
       return runVerify(rest, io);
+    case 'search':
+      return runSearch(rest, io);
+    case 'tail':
+      return runTail(rest, io);
+    case 'report':
+      return runReport(rest, io);
     case undefined:
     case '-h':
     case '--help':

@@ -1,0 +1,129 @@
+import { parseArgs } from 'node:util';
+import { loadTrustedKeys, type TrustedKey, verifyJournal } from '@querytrail/core';
+import { InputError, journalFiles } from '../events/journal-files.js';
+import { scanFiles } from '../events/scan.js';
+import { type CompiledFilter, compileFilter } from '../filter/event-filter.js';
+import { FILTER_HELP, FILTER_OPTIONS, filterFromOptions } from '../filter/filter-options.js';
+import { sectionsMarkdown, sectionsText } from '../format/sections-output.js';
+import type { Io } from '../main.js';
+import type { IntegritySummary } from '../report/report.js';
+import { ReportBuilder } from '../report/report-builder.js';
+import { reportSections } from '../report/sections.js';
+import { unreadableReporter } from './unreadable.js';
+
+const HELP = `usage: querytrail report <dir|segment files...> [selection] [--format F] [--top N] [--no-verify]
+
+A summary of the evidence for a security review: integrity (the whole of querytrail verify), lost
+records, blocked statements, break-glass overrides, destructive statements executed, would-blocks,
+alerts, sensitive columns read and by whom, each actor's activity, failures and chain restarts.
+
+${FILTER_HELP}
+
+  --format F          text (default), markdown (for a ticket or review), json (querytrail.report/1)
+  --top N             list at most N events per section (default 20); totals are always complete
+  --public-key FILE   trust checkpoints signed by this key (as for verify); repeatable
+  --no-verify         skip the integrity check (the report then says it was not checked)
+
+Exit status: 0, 1 when the integrity check finds anything INVALID, 2 for a usage or input error.
+`;
+
+const FORMATS = ['text', 'markdown', 'json'] as const;
+
+function parseOptions(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+    ...FILTER_OPTIONS,
+    format: { type: 'string' },
+    json: { type: 'boolean' },
+    top: { type: 'string' },
+    'public-key': { type: 'string', multiple: true },
+    'no-verify': { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  },
+  });
+}
+
+export async function runReport(argv: string[], io: Io, now = new Date()): Promise<number> {
+  let parsed: ReturnType<typeof parseOptions>;
+  try {
+    parsed = parseOptions(argv);
+  } catch (err) {
+    io.err(`querytrail report: ${(err as Error).message}\n${HELP}`);
+    return 2;
+  }
+  const v = parsed.values;
+  if (v.help) {
+    io.out(HELP);
+    return 0;
+  }
+  let files: string[];
+  let filter: CompiledFilter;
+  let top = 20;
+  let format: (typeof FORMATS)[number];
+  const keys: TrustedKey[] = [];
+  const selection: Record<string, unknown> = {};
+  try {
+    if (parsed.positionals.length === 0) throw new Error('name a journal directory, an archive or segment files');
+    const f = filterFromOptions(v, now.getTime());
+    filter = compileFilter(f);
+    for (const name of Object.keys(FILTER_OPTIONS)) if (v[name as keyof typeof v] !== undefined) selection[name] = v[name as keyof typeof v];
+    if (f.since !== undefined) selection.since = new Date(f.since).toISOString();
+    if (f.until !== undefined) selection.until = new Date(f.until).toISOString();
+    if (v.json && v.format !== undefined) throw new Error('--json and --format: give one of them');
+    const name = v.json ? 'json' : (v.format ?? 'text');
+    if (!(FORMATS as readonly string[]).includes(name)) throw new Error(`--format ${JSON.stringify(name)}: expected one of ${FORMATS.join(', ')}`);
+    format = name as (typeof FORMATS)[number];
+    if (v.top !== undefined) {
+      top = Number(v.top);
+      if (!Number.isInteger(top) || top < 0) throw new Error(`--top ${JSON.stringify(v.top)}: expected a whole number of at least 0`);
+    }
+    if (v['no-verify'] && v['public-key']) throw new Error('--public-key and --no-verify: keys are only used by the integrity check');
+    for (const file of v['public-key'] ?? []) {
+      try {
+        keys.push(...loadTrustedKeys(file));
+      } catch (err) {
+        throw new Error(`--public-key ${file}: ${(err as Error).message}`);
+      }
+    }
+    files = journalFiles(parsed.positionals);
+  } catch (err) {
+    io.err(`querytrail report: ${(err as Error).message}\n${err instanceof InputError ? '' : `Run 'querytrail report --help' for the options.\n`}`);
+    return 2;
+  }
+
+  let integrity: IntegritySummary = { checked: false };
+  if (!v['no-verify']) {
+    const checked = verifyJournal(parsed.positionals, { publicKeys: keys });
+    const groups = new Map<string, { verdict: string; code: string; count: number; example: string }>();
+    for (const f of checked.findings) {
+      const key = `${f.verdict} ${f.code}`;
+      const g = groups.get(key);
+      if (g) g.count += 1;
+      else groups.set(key, { verdict: f.verdict, code: f.code, count: 1, example: f.message });
+    }
+    integrity = {
+      checked: true,
+      ok: checked.ok,
+      records: checked.records,
+      chains: checked.chains.length,
+      invalid: checked.invalid,
+      warnings: checked.warnings,
+      findings: [...groups.values()],
+    };
+  }
+
+  const builder = new ReportBuilder(top);
+  const unreadable = unreadableReporter('report', io);
+  scanFiles(files, filter, { onEvent: (found) => void builder.add(found.event), onUnreadable: unreadable.report });
+  unreadable.summary();
+  const report = builder.build({ inputs: parsed.positionals, selection, integrity, unreadable: unreadable.count, now });
+  const title = `querytrail report: ${parsed.positionals.join(' ')}`;
+  if (format === 'json') io.out(`${JSON.stringify(report, null, 2)}\n`);
+  else {
+    const sections = reportSections(report, parsed.positionals.join(' '));
+    io.out(format === 'markdown' ? sectionsMarkdown(title, sections) : sectionsText(title, sections));
+  }
+  return integrity.checked && !integrity.ok ? 1 : 0;
+}

@@ -1,0 +1,75 @@
+import { parseArgs } from 'node:util';
+import { InputError, journalFiles } from '../events/journal-files.js';
+import { scanFiles } from '../events/scan.js';
+import { type CompiledFilter, compileFilter } from '../filter/event-filter.js';
+import { FILTER_HELP, FILTER_OPTIONS, filterFromOptions } from '../filter/filter-options.js';
+import { FORMAT_HELP, formatEvent, type OutputFormat, outputFormat } from '../format/output-format.js';
+import type { Io } from '../main.js';
+import { unreadableReporter } from './unreadable.js';
+
+const HELP = `usage: querytrail search <dir|segment files...> [selection] [--format F] [--limit N]
+
+Prints the events that match, oldest first (chain order, then seq). Reads journal directories and
+file archives alike; does not check integrity: run 'querytrail verify' for that.
+
+${FILTER_HELP}
+
+${FORMAT_HELP}
+  --limit N         stop after N events
+
+Exit status: 0 when an event matched, 1 when none did, 2 for a usage or input error.
+Lines that are not querytrail events are named on stderr.
+`;
+
+function parseOptions(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { ...FILTER_OPTIONS, format: { type: 'string' }, json: { type: 'boolean' }, limit: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+}
+
+export async function runSearch(argv: string[], io: Io): Promise<number> {
+  let files: string[];
+  let parsed: ReturnType<typeof parseOptions>;
+  try {
+    parsed = parseOptions(argv);
+  } catch (err) {
+    io.err(`querytrail search: ${(err as Error).message}\n${HELP}`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    io.out(HELP);
+    return 0;
+  }
+  let filter: CompiledFilter;
+  let format: OutputFormat;
+  let limit = Number.POSITIVE_INFINITY;
+  try {
+    if (parsed.positionals.length === 0) throw new Error('name a journal directory, an archive or segment files');
+    filter = compileFilter(filterFromOptions(parsed.values));
+    format = outputFormat(parsed.values);
+    if (parsed.values.limit !== undefined) {
+      limit = Number(parsed.values.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit ${JSON.stringify(parsed.values.limit)}: expected a whole number of at least 1`);
+    }
+    files = journalFiles(parsed.positionals);
+  } catch (err) {
+    io.err(`querytrail search: ${(err as Error).message}\n${err instanceof InputError ? '' : `Run 'querytrail search --help' for the options.\n`}`);
+    return 2;
+  }
+  let matched = 0;
+  const unreadable = unreadableReporter('search', io);
+  scanFiles(files, filter, {
+    onEvent: (found) => {
+      const text = formatEvent(found, format);
+      if (text === undefined) return true; // no OCSF form (sdk.*, heartbeat, ...): not an answer
+      io.out(text);
+      matched += 1;
+      return matched < limit;
+    },
+    onUnreadable: unreadable.report,
+  });
+  unreadable.summary();
+  return matched > 0 ? 0 : 1;
+}

@@ -1,0 +1,25 @@
+const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/**
+ * A --since / --until value as epoch milliseconds: an RFC 3339 time ("2026-12-06T09:00:00Z"), a
+ * date ("2026-12-06", midnight UTC), or a duration back from `now` ("90s", "15m", "24h", "7d", "2w").
+ * Throws an error naming the option and the forms accepted.
+ */
+export function parseTimeArg(option: string, value: string, now: number): number {
+  const relative = /^(\d+)([smhdw])$/.exec(value);
+  if (relative) return now - Number(relative[1]) * UNITS[relative[2]!]!;
+  const date = /^\d{4}-\d\d-\d\d$/.test(value) ? `${value}T00:00:00Z` : value;
+  // A time without a zone would be read in the local zone: evidence times are UTC, so ask for one.
+  if (/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/i.test(date)) {
+    const ms = Date.parse(date);
+    if (!Number.isNaN(ms)) return ms;
+  }
+  throw new Error(
+    `--${option} ${JSON.stringify(value)}: expected an RFC 3339 time with a zone (2026-12-06T09:00:00Z), a date (2026-12-06) or a duration back from now (90s, 15m, 24h, 7d, 2w)`,
+  );
+}
+
+/** Event times are RFC 3339 UTC with microseconds; milliseconds are enough to compare with a bound. */
+export function eventTimeMs(time: string): number {
+  return Date.parse(time);
+}

@@ -1,0 +1,97 @@
+import type { ParseArgsConfig } from 'node:util';
+import { parseTimeArg } from '../events/time-arg.js';
+import type { EventFilter } from './event-filter.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+/** The selection options of search, tail and report (one spec, so they never drift apart). */
+export const FILTER_OPTIONS = {
+  type: { type: 'string', multiple: true },
+  actor: { type: 'string', multiple: true },
+  'actor-type': { type: 'string', multiple: true },
+  request: { type: 'string', multiple: true },
+  trace: { type: 'string', multiple: true },
+  service: { type: 'string', multiple: true },
+  table: { type: 'string', multiple: true },
+  column: { type: 'string', multiple: true },
+  tag: { type: 'string', multiple: true },
+  class: { type: 'string', multiple: true },
+  command: { type: 'string', multiple: true },
+  outcome: { type: 'string', multiple: true },
+  decision: { type: 'string', multiple: true },
+  destructive: { type: 'boolean' },
+  text: { type: 'string' },
+  since: { type: 'string' },
+  until: { type: 'string' },
+} as const satisfies Options;
+
+export const FILTER_HELP = `selection (repeat an option for alternatives; different options must all match):
+  --type T          event type; a trailing * matches a prefix (db.query*, policy.*)
+  --actor ID        actor.id, or the actor of any ORM call the statement served
+  --actor-type T    human, service, bot, system
+  --request ID      request.id          --trace ID   trace.trace_id (W3C, 32 hex)
+  --service NAME    source.service.name
+  --table T         a table or view touched: name or schema.name
+  --column C        a column touched or matched as sensitive: col, table.col or schema.table.col
+  --tag T           sensitivity tag (pii, pci, phi, secret, ...)
+  --class C         read, write, ddl, dcl, admin, tcl, exec, unknown
+  --command C       SQL command: SELECT, DELETE, ...
+  --outcome O       success, failure, blocked
+  --decision D      allow, alert, block, allow_override
+  --destructive     only statements policy treats as destructive
+  --text S          statement text contains S (case-insensitive)
+  --since T         from T: 2026-12-06T09:00:00Z, 2026-12-06, or back from now: 90s, 15m, 24h, 7d, 2w
+  --until T         before T (same forms)`;
+
+const ENUMS: Record<string, readonly string[]> = {
+  'actor-type': ['human', 'service', 'bot', 'system'],
+  class: ['read', 'write', 'ddl', 'dcl', 'admin', 'tcl', 'exec', 'unknown'],
+  outcome: ['success', 'failure', 'blocked'],
+  decision: ['allow', 'alert', 'block', 'allow_override'],
+};
+
+type FilterValues = { [K in keyof typeof FILTER_OPTIONS]?: (typeof FILTER_OPTIONS)[K] extends { type: 'boolean' } ? boolean : (typeof FILTER_OPTIONS)[K] extends { multiple: true } ? string[] : string };
+
+function list(values: Record<string, unknown>, name: keyof typeof FILTER_OPTIONS): string[] | undefined {
+  const v = values[name] as string[] | undefined;
+  if (v === undefined) return undefined;
+  const allowed = ENUMS[name];
+  for (const x of v) {
+    if (x === '') throw new Error(`--${name}: an empty value matches nothing`);
+    if (allowed && !allowed.includes(x)) throw new Error(`--${name} ${JSON.stringify(x)}: expected one of ${allowed.join(', ')}`);
+  }
+  return v;
+}
+
+/** The EventFilter the parsed options describe; throws an error naming the bad option. */
+export function filterFromOptions(values: Record<string, unknown>, now = Date.now()): EventFilter {
+  const v = values as FilterValues;
+  const filter: EventFilter = {};
+  const set = <K extends keyof EventFilter>(key: K, value: EventFilter[K] | undefined) => {
+    if (value !== undefined) filter[key] = value;
+  };
+  set('types', list(values, 'type'));
+  set('actors', list(values, 'actor'));
+  set('actorTypes', list(values, 'actor-type'));
+  set('requests', list(values, 'request'));
+  set('traces', list(values, 'trace'));
+  set('services', list(values, 'service'));
+  set('tables', list(values, 'table'));
+  set('columns', list(values, 'column'));
+  set('tags', list(values, 'tag'));
+  set('classes', list(values, 'class'));
+  set('commands', list(values, 'command'));
+  set('outcomes', list(values, 'outcome'));
+  set('decisions', list(values, 'decision'));
+  if (v.destructive) filter.destructive = true;
+  if (v.text !== undefined) {
+    if (v.text === '') throw new Error('--text: an empty string matches every statement; leave it out instead');
+    filter.text = v.text;
+  }
+  if (v.since !== undefined) filter.since = parseTimeArg('since', v.since, now);
+  if (v.until !== undefined) filter.until = parseTimeArg('until', v.until, now);
+  if (filter.since !== undefined && filter.until !== undefined && filter.since >= filter.until) {
+    throw new Error(`--since ${v.since} is not before --until ${v.until}: nothing can match`);
+  }
+  return filter;
+}
