@@ -64,7 +64,10 @@ test('byte prefilter: a line without any value of an id option is skipped unpars
   assert.ok(mayMatch(Buffer.from('{"type":"db.query","actor":{"id":"a\\"b"}}'), needles));
   assert.ok(!mayMatch(Buffer.from('{"type":"db.query","actor":{"id":"dave"}}'), needles));
   assert.ok(!mayMatch(Buffer.from('{"type":"sdk.start","actor":{"id":"carol"}}'), needles));
-  assert.deepEqual(compileFilter(filterFromOptions({ tag: ['pii'] }, NOW)).needles, [], 'only exact ids narrow by bytes');
+  assert.deepEqual(compileFilter(filterFromOptions({ table: ['users'], column: ['email'], command: ['select'], text: 'x' }, NOW)).needles, [], 'names compared without case do not narrow by bytes');
+  const destructive = compileFilter(filterFromOptions({ destructive: true, tag: ['pii'] }, NOW));
+  assert.ok(mayMatch(Buffer.from('{"statement":{"destructive":true},"sensitivity":{"tags":["pii"]}}'), destructive.needles));
+  assert.ok(!mayMatch(Buffer.from('{"statement":{"destructive":false},"sensitivity":{"tags":["pii"]}}'), destructive.needles));
 });
 
 test('selection options: bad values name the option and what is accepted', () => {

@@ -37,7 +37,8 @@ export interface CompiledFilter {
   matches(event: QuerytrailEvent): boolean;
   /**
    * Necessary byte strings: a stored line that lacks every needle of any group cannot match, so it
-   * need not be parsed (each id filter's values as JSON-escaped text). Empty when nothing narrows.
+   * need not be parsed (the values of each exactly-compared option, as JSON-escaped text). Empty
+   * when nothing narrows.
    */
   needles: Buffer[][];
 }
@@ -122,8 +123,13 @@ export function compileFilter(filter: EventFilter): CompiledFilter {
   if (filter.since !== undefined) checks.push((e) => eventTimeMs(e.time) >= filter.since!);
   if (filter.until !== undefined) checks.push((e) => eventTimeMs(e.time) < filter.until!);
 
+  // Values compared exactly appear in the line as JSON.stringify wrote them; names compared without
+  // case (tables, columns, commands, text) do not narrow by bytes.
   const needles: Buffer[][] = [];
-  for (const ids of [filter.actors, filter.requests, filter.traces, filter.services]) if (ids && ids.length > 0) needles.push(ids.map(needle));
+  for (const exact of [filter.actors, filter.requests, filter.traces, filter.services, filter.tags, filter.actorTypes, filter.classes, filter.outcomes, filter.decisions]) {
+    if (exact && exact.length > 0) needles.push(exact.map(needle));
+  }
+  if (filter.destructive === true) needles.push([Buffer.from('"destructive":true')]);
   if (filter.types && filter.types.length > 0) needles.push(filter.types.map((t) => needle(t.endsWith('*') ? t.slice(0, -1) : t)));
 
   return {
