@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createAuditor } from '@querytrail/core';
 import pg from 'pg';
 import { createTable, dropTable, harness, only, PG_CONFIG, uniqueTable } from './helpers.js';
 
@@ -128,9 +132,7 @@ describe('pg Pool', () => {
     only(h2.withText('/* hook */'), 'hook');
     only(h2.withText('/* after-hook */'), 'after-hook');
     const pid = h2.withText('/* after-hook */')[0]?.db?.connection_id;
-    const removed = new Promise((resolve) => p.once('remove', resolve)); // pool.end() resolves before 'remove'
-    await p.end();
-    await removed;
+    await p.end(); // settles after the clients closed: their db.disconnect is recorded
     const connect = only(h2.events.filter((e) => e.type === 'db.connect'), 'db.connect');
     const disconnect = only(h2.events.filter((e) => e.type === 'db.disconnect'), 'db.disconnect');
     assert.equal(connect.db?.connection_id, pid);
@@ -147,5 +149,59 @@ describe('pg Pool', () => {
       Array.from({ length: 20 }, (_, i) => i),
     );
     assert.ok(pool.totalCount <= 2);
+  });
+
+  test('await pool.end(); await auditor.close(): every db.disconnect is in the journal, none lost', async () => {
+    // pg-pool's own end() settles before its clients have closed; the journal closing in between
+    // lost their db.disconnect (with a warning). Sync mode closes fastest, so it lost them most.
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      for (let round = 0; round < 5; round += 1) {
+        const dir = mkdtempSync(join(tmpdir(), 'qt-pg-end-'));
+        try {
+          const auditor = createAuditor({ service: { name: 'pool-end' }, journal: { dir, mode: 'sync' }, catalog: { mode: false } });
+          const p = auditor.instrumentPg(new pg.Pool({ ...PG_CONFIG, max: 2 }));
+          const [a, b] = await Promise.all([p.connect(), p.connect()]);
+          await Promise.all([a.query('SELECT 1 /* end-a */'), b.query('SELECT 2 /* end-b */')]);
+          a.release();
+          b.release();
+          let callbackCalled = false;
+          await new Promise<void>((resolve, reject) =>
+            p.end((err?: Error) => {
+              callbackCalled = true;
+              if (err) reject(err);
+              else resolve();
+            }),
+          );
+          assert.ok(callbackCalled);
+          await auditor.close();
+          const types = readdirSync(dir)
+            .filter((f) => f.endsWith('.jsonl') && !f.includes('checkpoints'))
+            .flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n'))
+            .map((l) => (JSON.parse(l) as { type: string }).type);
+          assert.equal(types.filter((t) => t === 'db.connect').length, 2, `round ${round}`);
+          assert.equal(types.filter((t) => t === 'db.disconnect').length, 2, `round ${round}: ${types.join(' ')}`);
+          assert.equal(types.at(-1), 'sdk.stop');
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }
+      await new Promise((r) => setTimeout(r, 50)); // warnings are emitted on a later tick
+      assert.deepEqual(warnings.filter((w) => w.includes('after close()')), []);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
+  test('pool.end() twice: the second still fails as pg-pool says, promise and callback', async () => {
+    const p = h.auditor.instrumentPg(new pg.Pool({ ...PG_CONFIG, max: 1 }));
+    await p.query('SELECT 1 /* twice */');
+    const first = p.end();
+    await assert.rejects(p.end(), /Called end on pool more than once/);
+    await first;
+    const err = await new Promise<unknown>((resolve) => (p.end as unknown as (cb: (err?: unknown) => void) => void).call(p, resolve));
+    assert.match(String(err), /Called end on pool more than once/);
   });
 });

@@ -1,4 +1,5 @@
 import type { OpenIntrospection, StatementRecorder } from '../../capture/types.js';
+import { holdConnectionEnd } from './end-after-close.js';
 import { patchExecute } from './execute.js';
 import { introspectionOpener } from './introspection.js';
 import { patchPrepare } from './prepare.js';
@@ -44,6 +45,7 @@ export function instrumentConnection(recorder: StatementRecorder, conn: Connecti
   patchQuery(recorder, conn, state);
   patchExecute(recorder, conn, state);
   patchPrepare(recorder, conn, state);
+  if (lifecycle) holdConnectionEnd(conn);
   const connected = (): void => {
     reportStringLexing(recorder, conn);
     if (lifecycle) announce(recorder, conn, state);

@@ -1,6 +1,7 @@
 import { AsyncResource } from 'node:async_hooks';
 import type { StatementRecorder } from '../../capture/types.js';
 import { instrumentConnection } from './connection.js';
+import { holdPoolEnd } from './end-after-close.js';
 import { isConnection } from './guards.js';
 import { connectionState, isInstrumented, markInstrumented } from './state.js';
 import { poolLevelDb } from '../pool-level-db.js';
@@ -61,6 +62,7 @@ export function instrumentPool(recorder: StatementRecorder, pool: PoolLike): voi
     const s = connectionState(conn);
     if (executeState.db === undefined && s?.connected) executeState.db = poolLevelDb(s.db);
   };
+  holdPoolEnd(pool);
   // New connections: instrumented (and db.connect recorded) before any 'connection' listener of the app runs.
   pool.prependListener('connection', (conn: unknown) => {
     if (isConnection(conn)) {

@@ -1,3 +1,4 @@
+import { wrapPoolEnd } from './pool-end.js';
 import { bindToCaller } from '../bind-to-caller.js';
 import { type PoolBegun, takeCheckoutBegun, whileCheckedOut } from '../pool-handoff.js';
 import type { StatementRecorder } from '../../capture/types.js';
@@ -25,7 +26,8 @@ type InstrumentedPool = PgPoolLike & { [kPoolState]?: PoolState };
  * - connect() binds its callback to the caller's async context: pg-pool hands a queued checkout to
  *   whoever releases a client, and its own query() calls `this.connect(...)`, i.e. this one;
  * - db.connect / db.disconnect from the pool's 'connect' / 'remove' events (the catalog is read on a
- *   client of querytrail's own, outside the pool: introspection.ts).
+ *   client of querytrail's own, outside the pool: introspection.ts);
+ * - end() settles once its clients have closed, so their db.disconnect is recorded first (pool-end.ts).
  */
 export function instrumentPool<T extends PgPoolLike>(recorder: StatementRecorder, pool: T): T {
   const p = pool as InstrumentedPool;
@@ -54,6 +56,7 @@ export function instrumentPool<T extends PgPoolLike>(recorder: StatementRecorder
     reportConnection(client, 'db.connect', openIntrospection);
   });
   pool.on('remove', (client: PgClientLike) => reportConnection(client, 'db.disconnect'));
+  wrapPoolEnd(pool);
   return pool;
 }
 
