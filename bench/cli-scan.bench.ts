@@ -37,7 +37,12 @@ try {
   ];
   for (const [name, argv] of runs) {
     let lines = 0;
-    const io = { out: (s: string) => void (lines += s.split('\n').length - 1), err: (s: string) => process.stderr.write(s) };
+    const io = {
+      out: (s: string) => {
+        lines += s.split('\n').length - 1;
+      },
+      err: (s: string) => process.stderr.write(s),
+    };
     const start = performance.now();
     const code = await main(argv, io);
     const wallMs = performance.now() - start;

@@ -222,14 +222,15 @@ describe('querytrail report', () => {
     assert.match(report.failures.items[0]!.error ?? '', /^42P01 /);
     const ssn = report.sensitive_columns.find((c) => c.column.endsWith(`${table}.ssn`));
     const email = report.sensitive_columns.find((c) => c.column.endsWith(`${table}.email`));
-    assert.deepEqual([ssn?.statements, ssn?.rows_returned, ssn?.actors], [1, 3, ['human:alice']]);
-    assert.deepEqual([email?.statements, email?.rows_returned, email?.actors], [2, 4, ['human:alice']]);
+    assert.deepEqual([ssn?.reads, ssn?.rows_returned, ssn?.writes, ssn?.actors], [1, 3, 0, ['human:alice']]);
+    assert.deepEqual([email?.reads, email?.rows_returned, email?.writes, email?.actors], [2, 4, 0, ['human:alice']]);
     const alice = report.actors.find((a) => a.actor === 'human:alice');
     assert.deepEqual([alice?.statements, alice?.sensitive_reads, alice?.sensitive_rows, alice?.failed], [3, 2, 4, 1]);
     const bob = report.actors.find((a) => a.actor === 'human:bob');
     assert.deepEqual([bob?.statements, bob?.blocked], [2, 1]);
     assert.equal(report.statements.without_actor, 1);
-    assert.equal(report.statements.without_outcome, 0);
+    assert.equal(report.unfinished.total, 0);
+    assert.equal(report.statements.not_sent_as_recorded, 0);
     assert.equal(report.gaps.total, 0);
     assert.ok((report.alerts.by_kind.block ?? 0) >= 1 && (report.alerts.by_kind.override ?? 0) >= 1);
   });
@@ -243,11 +244,57 @@ describe('querytrail report', () => {
     const md = await cli('report', dir, '--format', 'markdown');
     assert.equal(md.code, 0);
     assert.match(md.out, /^## Blocked statements \(1\)$/m);
-    assert.match(md.out, /^\| time \| actor \| what \| why \| event_id \|$/m);
+    assert.match(md.out, /^\| time \| actor \| outcome \| what \| why \| event\\_id \|$/m);
     const text = await cli('report', dir);
     assert.match(text.out, /^Break-glass overrides \(1\)$/m);
     assert.match(text.out, /statements with no actor \(sent outside any audit context\): 1/);
     assert.match(text.out, /^ {2}valid: \d+ records in 1 chain\(s\)/m);
+  });
+
+  test('a journal that ends after the attempt of a sent statement (a crash): the statement is reported, outcome unknown', async () => {
+    const copy = tempDir('qt-cli-crashed-');
+    const lines = storedLines(dir);
+    const at = lines.findIndex((l) => l.includes('"db.query.attempt"') && l.includes('"carol"'));
+    assert.ok(at > 0, 'carol\'s break-glass UPDATE is destructive: auto mode wrote its attempt first');
+    const segment = readdirSync(dir).find((f) => /-\d{6}\.jsonl$/.test(f))!;
+    writeFileSync(join(copy, segment), `${lines.slice(0, at + 1).join('\n')}\n`);
+    const r = await cli('report', copy, '--no-verify', '--format', 'json');
+    const report = JSON.parse(r.out) as Report;
+    assert.deepEqual(report.unfinished.items.map((i) => [i.actor, i.outcome, i.type]), [['human:carol', 'unknown', 'db.query.attempt']]);
+    assert.deepEqual(report.destructive.items.map((i) => [i.actor, i.outcome]), [['human:carol', 'unknown']]);
+    assert.equal(report.actors.find((a) => a.actor === 'human:carol')?.unfinished, 1);
+    const text = await cli('report', copy, '--no-verify');
+    assert.match(text.out, /^Sent, outcome never recorded \(1\)$/m);
+  });
+
+  test('a pool record for text an app wrapper changed (QT_ERR_NOT_SENT_AS_RECORDED) is not a second statement', async () => {
+    const live = tempDir('qt-cli-wrapped-');
+    const auditor = createAuditor({ service: { name: 'wrapped' }, journal: { dir: live, mode: 'sync' }, policy: { ...policy, mode: 'monitor' } });
+    const pool = auditor.instrumentPg(new pg.Pool({ ...PG, max: 1 }));
+    // An application's own wrapper that tags every statement it sends.
+    pool.on('connect', (client: pg.PoolClient) => {
+      const query = client.query;
+      client.query = function (this: pg.PoolClient, text: unknown, ...rest: unknown[]) {
+        return (query as (...a: unknown[]) => unknown).call(this, typeof text === 'string' ? `/* app */ ${text}` : text, ...rest);
+      } as typeof client.query;
+    });
+    await pool.query('SELECT 1');
+    await auditor.refreshCatalog();
+    await runWithContext(human('zed'), async () => {
+      await pool.query(`SELECT ssn FROM ${table}`);
+      await pool.query(`DELETE FROM ${table} WHERE note = 'none such'`);
+      await pool.query(`UPDATE ${table} SET note = note`);
+    });
+    await pool.end();
+    await auditor.close();
+    const notSent = storedLines(live).filter((l) => l.includes('QT_ERR_NOT_SENT_AS_RECORDED')).length;
+    assert.ok(notSent >= 3, `the pool wrote its own records for the changed text (${notSent})`);
+    const report = JSON.parse((await cli('report', live, '--format', 'json')).out) as Report;
+    assert.equal(report.statements.not_sent_as_recorded, notSent);
+    const zed = report.actors.find((a) => a.actor === 'human:zed');
+    assert.deepEqual([zed?.statements, zed?.failed, zed?.destructive, zed?.sensitive_reads], [3, 0, 1, 1]);
+    assert.deepEqual(report.would_block.items.map((i) => i.summary.split(' ')[0]), ['UPDATE']);
+    assert.equal(report.failures.total, 0);
   });
 
   test('altered evidence: the report says INVALID and exits 1', async () => {

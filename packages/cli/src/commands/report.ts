@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { loadTrustedKeys, type TrustedKey, verifyJournal } from '@querytrail/core';
 import { InputError, journalFiles } from '../events/journal-files.js';
 import { scanFiles } from '../events/scan.js';
+import { eventTimeMs } from '../events/time-arg.js';
 import { type CompiledFilter, compileFilter } from '../filter/event-filter.js';
 import { FILTER_HELP, FILTER_OPTIONS, filterFromOptions } from '../filter/filter-options.js';
 import { sectionsMarkdown, sectionsText } from '../format/sections-output.js';
@@ -10,12 +11,15 @@ import type { IntegritySummary } from '../report/report.js';
 import { ReportBuilder } from '../report/report-builder.js';
 import { reportSections } from '../report/sections.js';
 import { unreadableReporter } from './unreadable.js';
+import { wholeNumber } from './whole-number.js';
 
 const HELP = `usage: querytrail report <dir|segment files...> [selection] [--format F] [--top N] [--no-verify]
 
 A summary of the evidence for a security review: integrity (the whole of querytrail verify), lost
-records, blocked statements, break-glass overrides, destructive statements executed, would-blocks,
-alerts, sensitive columns read and by whom, each actor's activity, failures and chain restarts.
+records, statements sent whose outcome was never recorded, blocked statements, break-glass overrides,
+destructive statements sent, would-blocks, alerts, sensitive columns read and written and by whom,
+each actor's activity, failures and chain restarts. The selection narrows the statements; lost
+records and chain starts are always reported for the whole input in the period.
 
 ${FILTER_HELP}
 
@@ -24,7 +28,8 @@ ${FILTER_HELP}
   --public-key FILE   trust checkpoints signed by this key (as for verify); repeatable
   --no-verify         skip the integrity check (the report then says it was not checked)
 
-Exit status: 0, 1 when the integrity check finds anything INVALID, 2 for a usage or input error.
+Exit status: 0, 1 when the integrity check finds anything INVALID, 2 for a usage or input error
+(including input the integrity check cannot read: the report is printed, saying so).
 `;
 
 const FORMATS = ['text', 'markdown', 'json'] as const;
@@ -60,25 +65,29 @@ export async function runReport(argv: string[], io: Io, now = new Date()): Promi
   }
   let files: string[];
   let filter: CompiledFilter;
+  let inPeriod: (time: string) => boolean;
   let top = 20;
   let format: (typeof FORMATS)[number];
   const keys: TrustedKey[] = [];
   const selection: Record<string, unknown> = {};
   try {
     if (parsed.positionals.length === 0) throw new Error('name a journal directory, an archive or segment files');
-    const f = filterFromOptions(v, now.getTime());
+    const { since, until, ...f } = filterFromOptions(v, now.getTime());
+    // The period is applied here, not by the filter: a statement's completion after --until still
+    // closes its attempt, and losses and chain starts in the period are reported whatever else is selected.
     filter = compileFilter(f);
+    inPeriod = (time) => {
+      const t = eventTimeMs(time);
+      return (since === undefined || t >= since) && (until === undefined || t < until);
+    };
     for (const name of Object.keys(FILTER_OPTIONS)) if (v[name as keyof typeof v] !== undefined) selection[name] = v[name as keyof typeof v];
-    if (f.since !== undefined) selection.since = new Date(f.since).toISOString();
-    if (f.until !== undefined) selection.until = new Date(f.until).toISOString();
+    if (since !== undefined) selection.since = new Date(since).toISOString();
+    if (until !== undefined) selection.until = new Date(until).toISOString();
     if (v.json && v.format !== undefined) throw new Error('--json and --format: give one of them');
     const name = v.json ? 'json' : (v.format ?? 'text');
     if (!(FORMATS as readonly string[]).includes(name)) throw new Error(`--format ${JSON.stringify(name)}: expected one of ${FORMATS.join(', ')}`);
     format = name as (typeof FORMATS)[number];
-    if (v.top !== undefined) {
-      top = Number(v.top);
-      if (!Number.isInteger(top) || top < 0) throw new Error(`--top ${JSON.stringify(v.top)}: expected a whole number of at least 0`);
-    }
+    top = wholeNumber('top', v.top, 20, 0);
     if (v['no-verify'] && v['public-key']) throw new Error('--public-key and --no-verify: keys are only used by the integrity check');
     for (const file of v['public-key'] ?? []) {
       try {
@@ -93,37 +102,58 @@ export async function runReport(argv: string[], io: Io, now = new Date()): Promi
     return 2;
   }
 
-  let integrity: IntegritySummary = { checked: false };
-  if (!v['no-verify']) {
-    const checked = verifyJournal(parsed.positionals, { publicKeys: keys });
-    const groups = new Map<string, { verdict: string; code: string; count: number; example: string }>();
-    for (const f of checked.findings) {
-      const key = `${f.verdict} ${f.code}`;
-      const g = groups.get(key);
-      if (g) g.count += 1;
-      else groups.set(key, { verdict: f.verdict, code: f.code, count: 1, example: f.message });
-    }
-    integrity = {
-      checked: true,
-      ok: checked.ok,
-      records: checked.records,
-      chains: checked.chains.length,
-      invalid: checked.invalid,
-      warnings: checked.warnings,
-      findings: [...groups.values()],
-    };
-  }
+  const integrity = v['no-verify'] ? { checked: false, not_checked: '--no-verify' } : checkIntegrity(parsed.positionals, keys);
 
   const builder = new ReportBuilder(top);
   const unreadable = unreadableReporter('report', io);
-  scanFiles(files, filter, { onEvent: (found) => void builder.add(found.event), onUnreadable: unreadable.report });
+  // Every line is read (no byte prefilter): damaged lines are all counted, and the evidence records
+  // (losses, chain starts) and attempt completions are needed whatever the selection.
+  const everything: CompiledFilter = { matches: () => true, needles: [] };
+  scanFiles(files, everything, {
+    onEvent: ({ event: e }) => {
+      if (e.attempt_id !== undefined) builder.completes(e.attempt_id);
+      if (!inPeriod(e.time)) return;
+      if (e.type === 'sink.gap' || e.type === 'chain.genesis') builder.evidence(e);
+      if (filter.matches(e)) builder.add(e);
+    },
+    onUnreadable: unreadable.report,
+    onPartialTail: unreadable.partialTail,
+  });
   unreadable.summary();
-  const report = builder.build({ inputs: parsed.positionals, selection, integrity, unreadable: unreadable.count, now });
+  const report = builder.build({ inputs: parsed.positionals, selection, integrity, unreadable: unreadable.count, partialTails: unreadable.partialTails, now });
   const title = `querytrail report: ${parsed.positionals.join(' ')}`;
   if (format === 'json') io.out(`${JSON.stringify(report, null, 2)}\n`);
   else {
-    const sections = reportSections(report, parsed.positionals.join(' '));
+    const sections = reportSections(report);
     io.out(format === 'markdown' ? sectionsMarkdown(title, sections) : sectionsText(title, sections));
   }
-  return integrity.checked && !integrity.ok ? 1 : 0;
+  if (integrity.checked && !integrity.ok) return 1;
+  // Integrity could not be checked at all (input verify cannot read): an input error, as for verify.
+  return integrity.checked || v['no-verify'] ? 0 : 2;
+}
+
+/** `querytrail verify` over all the input, its findings grouped by code; an input verify cannot take is said, not thrown. */
+function checkIntegrity(paths: string[], keys: TrustedKey[]): IntegritySummary {
+  let checked: ReturnType<typeof verifyJournal>;
+  try {
+    checked = verifyJournal(paths, { publicKeys: keys });
+  } catch (err) {
+    return { checked: false, not_checked: `verify could not read this input: ${(err as Error).message}` };
+  }
+  const groups = new Map<string, { verdict: string; code: string; count: number; example: string }>();
+  for (const f of checked.findings) {
+    const key = `${f.verdict} ${f.code}`;
+    const g = groups.get(key);
+    if (g) g.count += 1;
+    else groups.set(key, { verdict: f.verdict, code: f.code, count: 1, example: f.message });
+  }
+  return {
+    checked: true,
+    ok: checked.ok,
+    records: checked.records,
+    chains: checked.chains.length,
+    invalid: checked.invalid,
+    warnings: checked.warnings,
+    findings: [...groups.values()],
+  };
 }

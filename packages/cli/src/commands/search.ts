@@ -6,6 +6,7 @@ import { FILTER_HELP, FILTER_OPTIONS, filterFromOptions } from '../filter/filter
 import { FORMAT_HELP, formatEvent, type OutputFormat, outputFormat } from '../format/output-format.js';
 import type { Io } from '../main.js';
 import { unreadableReporter } from './unreadable.js';
+import { wholeNumber } from './whole-number.js';
 
 const HELP = `usage: querytrail search <dir|segment files...> [selection] [--format F] [--limit N]
 
@@ -49,10 +50,7 @@ export async function runSearch(argv: string[], io: Io): Promise<number> {
     if (parsed.positionals.length === 0) throw new Error('name a journal directory, an archive or segment files');
     filter = compileFilter(filterFromOptions(parsed.values));
     format = outputFormat(parsed.values);
-    if (parsed.values.limit !== undefined) {
-      limit = Number(parsed.values.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new Error(`--limit ${JSON.stringify(parsed.values.limit)}: expected a whole number of at least 1`);
-    }
+    limit = wholeNumber('limit', parsed.values.limit, Number.POSITIVE_INFINITY, 1);
     files = journalFiles(parsed.positionals);
   } catch (err) {
     io.err(`querytrail search: ${(err as Error).message}\n${err instanceof InputError ? '' : `Run 'querytrail search --help' for the options.\n`}`);
@@ -69,6 +67,7 @@ export async function runSearch(argv: string[], io: Io): Promise<number> {
       return matched < limit;
     },
     onUnreadable: unreadable.report,
+    onPartialTail: unreadable.partialTail,
   });
   unreadable.summary();
   return matched > 0 ? 0 : 1;

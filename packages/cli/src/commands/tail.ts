@@ -10,11 +10,13 @@ import { FILTER_HELP, FILTER_OPTIONS, filterFromOptions } from '../filter/filter
 import { FORMAT_HELP, formatEvent, type OutputFormat, outputFormat } from '../format/output-format.js';
 import type { Io } from '../main.js';
 import { unreadableReporter } from './unreadable.js';
+import { wholeNumber } from './whole-number.js';
 
 const HELP = `usage: querytrail tail <dir|segment files...> [-n N] [-f] [selection] [--format F]
 
 Prints the last N events that match (default 10), oldest first. With -f, keeps printing new ones as
-the journal grows, new segments and new chains included, until interrupted.
+the journal grows, until interrupted: given a directory, new segments and new chains in it too (it
+may have none yet); given files, those files.
 
   -n, --lines N     how many matching events to print first (0: none, only what follows)
   -f, --follow      keep reading as events are written
@@ -26,13 +28,6 @@ ${FORMAT_HELP}
 
 Exit status: 0, or 2 for a usage or input error.
 `;
-
-function wholeNumber(option: string, value: string | undefined, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${option} ${JSON.stringify(value)}: expected a whole number of at least ${min}`);
-  return n;
-}
 
 function parseOptions(argv: string[]) {
   return parseArgs({
@@ -73,7 +68,7 @@ export async function runTail(argv: string[], io: Io): Promise<number> {
     format = outputFormat(parsed.values);
     count = wholeNumber('lines', parsed.values.lines, 10, 0);
     interval = wholeNumber('interval', parsed.values.interval, 500, 10);
-    files = journalFiles(parsed.positionals);
+    files = journalFiles(parsed.positionals, { allowEmptyDir: parsed.values.follow === true });
   } catch (err) {
     io.err(`querytrail tail: ${(err as Error).message}\n${err instanceof InputError ? '' : `Run 'querytrail tail --help' for the options.\n`}`);
     return 2;
@@ -85,7 +80,8 @@ export async function runTail(argv: string[], io: Io): Promise<number> {
     return text !== undefined;
   };
 
-  // The last `count` matches: newest segment first, until enough are found.
+  // The last `count` matches: newest segment first, until enough are found; each file keeps only as
+  // many as are still needed, so memory is bounded by `count`, not by a segment's size.
   const readers = new Map<string, LineReader>();
   const last: StoredEvent[][] = [];
   let found = 0;
@@ -97,19 +93,26 @@ export async function runTail(argv: string[], io: Io): Promise<number> {
       reader.skipToEnd();
       continue;
     }
+    const need = count - found;
     const inFile: StoredEvent[] = [];
     scanReader(reader, filter, {
       onEvent: (e) => {
-        if (format !== 'ocsf' || formatEvent(e, format) !== undefined) inFile.push(copyOf(e));
+        if (format === 'ocsf' && formatEvent(e, format) === undefined) return;
+        inFile.push(copyOf(e));
+        if (inFile.length > need) inFile.shift();
       },
       onUnreadable: unreadable.report,
+      // Following, a partial last line is a write under way: it is printed once complete.
+      ...(parsed.values.follow ? {} : { onPartialTail: unreadable.partialTail }),
     });
     last.unshift(inFile);
     found += inFile.length;
   }
-  for (const e of count === 0 ? [] : last.flat().slice(-count)) print(e);
-  unreadable.summary();
-  if (!parsed.values.follow) return 0;
+  for (const e of last.flat()) print(e);
+  if (!parsed.values.follow) {
+    unreadable.summary();
+    return 0;
+  }
 
   const handlers: ScanHandlers = { onEvent: (e) => void print(e), onUnreadable: unreadable.report };
   const signal = io.signal;
@@ -118,9 +121,9 @@ export async function runTail(argv: string[], io: Io): Promise<number> {
     if (signal?.aborted) break;
     let current: string[];
     try {
-      current = journalFiles(parsed.positionals);
+      current = journalFiles(parsed.positionals, { allowEmptyDir: true });
     } catch {
-      continue; // a directory being rotated this instant: look again next time
+      continue; // a file renamed or removed this instant: look again next time
     }
     for (const file of current) {
       let reader = readers.get(file);
@@ -128,9 +131,28 @@ export async function runTail(argv: string[], io: Io): Promise<number> {
         reader = new LineReader(file);
         readers.set(file, reader);
       }
-      if (sizeOf(file) > reader.offset) scanReader(reader, filter, handlers);
+      const size = sizeOf(file);
+      if (size < 0) {
+        readers.delete(file);
+        continue;
+      }
+      if (size < reader.offset) {
+        // Journals only grow: a file that shrank was replaced or cut. Say so, and read it again.
+        io.err(`querytrail tail: ${file} shrank from ${reader.offset} to ${size} bytes: reading it again from the start\n`);
+        reader = new LineReader(file);
+        readers.set(file, reader);
+      }
+      if (size <= reader.offset) continue;
+      try {
+        scanReader(reader, filter, handlers);
+      } catch (err) {
+        // Removed or renamed between the listing and the read (crash recovery sets an empty segment aside).
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        readers.delete(file);
+      }
     }
   }
+  unreadable.summary();
   return 0;
 }
 
@@ -138,7 +160,7 @@ function sizeOf(file: string): number {
   try {
     return statSync(file).size;
   } catch {
-    return 0;
+    return -1; // gone: nothing to read
   }
 }
 

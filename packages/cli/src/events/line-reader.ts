@@ -6,9 +6,17 @@ export interface StoredLine {
   /** 1-based line number in its file. */
   line: number;
   bytes: Buffer;
+  /** Set instead of `bytes` (then empty) when the line was longer than MAX_LINE_BYTES: how long it was. */
+  oversized?: number;
 }
 
 const CHUNK = 1 << 20;
+
+/**
+ * No event comes near this (statement text is cut at maxStatementLength, 64 KiB by default): a longer
+ * line is damage, or not a journal at all. It is reported, never held in memory whole.
+ */
+export const MAX_LINE_BYTES = 16 << 20;
 
 /**
  * Reads a journal file's complete lines from a byte offset, in 1 MiB chunks, so a multi-gigabyte
@@ -30,35 +38,51 @@ export class LineReader {
     this.readAvailable(() => undefined);
   }
 
-  /** Calls `onLine` for each complete line from `offset` to the end of the file as it is now; `false` from it stops the read. */
+  /**
+   * Calls `onLine` for each complete line from `offset` to the end of the file as it is now; `false`
+   * from it stops the read. Throws when the path is not a regular file (a pipe has no end to read to).
+   */
   readAvailable(onLine: (line: StoredLine) => unknown): void {
     const fd = openSync(this.file, 'r');
     try {
-      const size = fstatSync(fd).size;
-      let carry: Buffer = Buffer.alloc(0);
+      const stat = fstatSync(fd);
+      if (!stat.isFile()) throw new Error(`${this.file}: not a regular file (save a stream to a file first)`);
+      const size = stat.size;
+      // The start of a line that continues past the chunks read so far, kept as a list: joined once.
+      let carry: Buffer[] = [];
+      let carried = 0;
       let position = this.offset;
       while (position < size) {
         const chunk = Buffer.allocUnsafe(Math.min(CHUNK, size - position));
         const read = readSync(fd, chunk, 0, chunk.length, position);
         if (read === 0) break;
         position += read;
-        const buf = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, read)]) : chunk.subarray(0, read);
+        const buf = chunk.subarray(0, read);
         let start = 0;
         for (;;) {
           const nl = buf.indexOf(0x0a, start);
           if (nl < 0) break;
+          const length = carried + nl - start;
           this.lineNumber += 1;
-          this.offset += nl - start + 1;
-          const stop = onLine({ file: this.file, line: this.lineNumber, bytes: buf.subarray(start, nl) });
+          this.offset += length + 1;
+          let line: StoredLine;
+          if (length > MAX_LINE_BYTES) line = { file: this.file, line: this.lineNumber, bytes: Buffer.alloc(0), oversized: length };
+          else line = { file: this.file, line: this.lineNumber, bytes: carried > 0 ? Buffer.concat([...carry, buf.subarray(start, nl)]) : buf.subarray(start, nl) };
+          carry = [];
+          carried = 0;
           start = nl + 1;
-          if (stop === false) {
+          if (onLine(line) === false) {
             this.pending = 0;
             return;
           }
         }
-        carry = Buffer.from(buf.subarray(start));
+        const rest = read - start;
+        // An oversized line is only counted from here on, never kept.
+        if (carried + rest <= MAX_LINE_BYTES) carry.push(Buffer.from(buf.subarray(start)));
+        else carry = [];
+        carried += rest;
       }
-      this.pending = carry.length;
+      this.pending = carried;
     } finally {
       closeSync(fd);
     }

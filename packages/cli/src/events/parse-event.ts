@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import type { QuerytrailEvent } from '@querytrail/core';
 import type { StoredLine } from './line-reader.js';
 
@@ -17,21 +18,49 @@ export interface StoredEvent {
 /** Readers accept any `querytrail.event/<n>` and ignore fields they do not know (docs/events.md). */
 const SCHEMA_PREFIX = 'querytrail.event/';
 
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The fields every command relies on, checked once here, so a damaged or foreign record is named as
+ * unreadable instead of crashing a formatter further on. Optional parts must at least have their type.
+ */
+function shapeProblem(r: Record<string, unknown>): string | undefined {
+  if (typeof r.event_id !== 'string') return 'no event_id';
+  if (Number.isNaN(Date.parse(String(r.time)))) return `time ${JSON.stringify(r.time)} is not a time`;
+  for (const key of ['source', 'actor', 'request', 'trace', 'db', 'orm', 'statement', 'sensitivity', 'result', 'policy', 'gap', 'genesis', 'alert', 'integrity'] as const) {
+    if (r[key] !== undefined && !isObject(r[key])) return `${key} is not an object`;
+  }
+  if (r.objects !== undefined && (!Array.isArray(r.objects) || !r.objects.every((o) => isObject(o) && typeof o.name === 'string'))) return 'objects is not a list of named objects';
+  const s = r.sensitivity as Record<string, unknown> | undefined;
+  if (s && (!Array.isArray(s.tags ?? []) || !Array.isArray(s.matched ?? []))) return 'sensitivity.tags or .matched is not a list';
+  const matched = (s?.matched ?? []) as unknown[];
+  if (!matched.every((m) => isObject(m) && typeof m.object === 'string' && typeof m.column === 'string')) return 'sensitivity.matched entries need object and column';
+  const gap = r.gap as Record<string, unknown> | undefined;
+  if (gap && typeof gap.count !== 'number') return 'gap.count is not a number';
+  const actor = r.actor as Record<string, unknown> | undefined;
+  if (actor && typeof actor.id !== 'string') return 'actor.id is not a string';
+  return undefined;
+}
+
 export function parseEvent(stored: StoredLine): StoredEvent | UnreadableLine {
+  const at = { file: stored.file, line: stored.line };
+  if (stored.oversized !== undefined) return { ...at, reason: `a line of ${stored.oversized} bytes: no event is that long` };
+  if (stored.bytes.length === 0) return { ...at, reason: 'empty line' };
+  // The journal writes UTF-8 only; anything else would not survive being printed byte for byte.
+  if (!isUtf8(stored.bytes)) return { ...at, reason: 'not UTF-8' };
   let value: unknown;
   try {
     value = JSON.parse(stored.bytes.toString('utf8'));
   } catch (err) {
-    return { file: stored.file, line: stored.line, reason: `not JSON (${(err as Error).message})` };
+    return { ...at, reason: `not JSON (${(err as Error).message})` };
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return { file: stored.file, line: stored.line, reason: 'not a JSON object' };
+  if (!isObject(value)) return { ...at, reason: 'not a JSON object' };
+  if (typeof value.schema !== 'string' || !value.schema.startsWith(SCHEMA_PREFIX) || typeof value.type !== 'string') {
+    return { ...at, reason: `not a querytrail event (schema ${JSON.stringify(value.schema)})` };
   }
-  const record = value as Record<string, unknown>;
-  if (typeof record.schema !== 'string' || !record.schema.startsWith(SCHEMA_PREFIX) || typeof record.type !== 'string' || typeof record.time !== 'string') {
-    return { file: stored.file, line: stored.line, reason: `not a querytrail event (schema ${JSON.stringify(record.schema)})` };
-  }
-  return { event: value as QuerytrailEvent, stored };
+  const problem = shapeProblem(value);
+  if (problem) return { ...at, reason: `not a well-formed querytrail event: ${problem}` };
+  return { event: value as unknown as QuerytrailEvent, stored };
 }
 
 export function isUnreadable(x: StoredEvent | UnreadableLine): x is UnreadableLine {

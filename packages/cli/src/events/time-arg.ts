@@ -10,9 +10,13 @@ export function parseTimeArg(option: string, value: string, now: number): number
   if (relative) return now - Number(relative[1]) * UNITS[relative[2]!]!;
   const date = /^\d{4}-\d\d-\d\d$/.test(value) ? `${value}T00:00:00Z` : value;
   // A time without a zone would be read in the local zone: evidence times are UTC, so ask for one.
-  if (/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/i.test(date)) {
+  const m = /^(\d{4})-(\d\d)-(\d\d)T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/i.exec(date);
+  if (m) {
     const ms = Date.parse(date);
-    if (!Number.isNaN(ms)) return ms;
+    // Date.parse rolls 2026-02-30 over to March 2: a day that does not exist is refused instead.
+    const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    const day = new Date(Date.UTC(y, mo - 1, d));
+    if (!Number.isNaN(ms) && day.getUTCFullYear() === y && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d) return ms;
   }
   throw new Error(
     `--${option} ${JSON.stringify(value)}: expected an RFC 3339 time with a zone (2026-12-06T09:00:00Z), a date (2026-12-06) or a duration back from now (90s, 15m, 24h, 7d, 2w)`,

@@ -8,7 +8,7 @@ import { eventTimeMs } from '../events/time-arg.js';
 export interface EventFilter {
   /** Event types; a trailing `*` matches a prefix (`db.query*`: db.query, db.query.attempt, db.query.blocked). */
   types?: string[];
-  /** actor.id, or the actor of any ORM call the statement served (orm.callers[].actor_id). */
+  /** actor.id, actor.impersonator.id, or the actor of any ORM call the statement served (orm.callers[].actor_id). */
   actors?: string[];
   actorTypes?: string[];
   requests?: string[];
@@ -53,30 +53,43 @@ function typeMatcher(types: readonly string[] | undefined): ((type: string) => b
   return (type) => exact.has(type) || prefixes.some((p) => type.startsWith(p));
 }
 
-function objectNames(o: ObjectRef): string[] {
+/**
+ * `users` or `app.users` names this object. An object recorded without a schema (read before the
+ * catalog was, or outside it) may be in any schema, as policy treats it: `app.users` matches it too.
+ */
+function namesObject(filterName: string, o: ObjectRef): boolean {
   const name = o.name.toLowerCase();
-  return o.schema ? [name, `${o.schema.toLowerCase()}.${name}`] : [name];
+  if (filterName === name) return true;
+  const dot = filterName.lastIndexOf('.');
+  if (dot < 0 || filterName.slice(dot + 1) !== name) return false;
+  return o.schema === undefined || filterName.slice(0, dot) === o.schema.toLowerCase();
 }
 
-/** Every way a filter may name a column the event touched or matched: col, table.col, schema.table.col. */
-function columnNames(event: QuerytrailEvent): Set<string> {
-  const out = new Set<string>();
+/** Statement events: with no `policy` field their decision was a plain allow (docs/events.md). */
+const STATEMENT_TYPES = new Set(['db.query', 'db.query.attempt', 'db.query.blocked']);
+
+function decisionOf(e: QuerytrailEvent): string | undefined {
+  return e.policy?.decision ?? (STATEMENT_TYPES.has(e.type) ? 'allow' : undefined);
+}
+
+/** True when `filterName` (col, table.col or schema.table.col, lower case) names a column the event touched or matched. */
+function namesColumn(filterName: string, event: QuerytrailEvent): boolean {
+  const dot = filterName.lastIndexOf('.');
+  const col = filterName.slice(dot + 1);
+  const table = dot < 0 ? undefined : filterName.slice(0, dot);
   for (const o of event.objects ?? []) {
-    for (const c of o.columns ?? []) {
-      const col = c.toLowerCase();
-      out.add(col);
-      for (const n of objectNames(o)) out.add(`${n}.${col}`);
-    }
+    if (!(o.columns ?? []).some((c) => c.toLowerCase() === col)) continue;
+    if (table === undefined || namesObject(table, o)) return true;
   }
   for (const m of event.sensitivity?.matched ?? []) {
-    const col = m.column.toLowerCase();
+    if (m.column.toLowerCase() !== col) continue;
+    if (table === undefined) return true;
     const object = m.object.toLowerCase();
-    out.add(col);
-    out.add(`${object}.${col}`);
-    const dot = object.lastIndexOf('.');
-    if (dot >= 0) out.add(`${object.slice(dot + 1)}.${col}`);
+    const od = object.lastIndexOf('.');
+    const matchedObject: ObjectRef = od < 0 ? { type: 'unknown', name: object, access: 'read' } : { type: 'unknown', schema: object.slice(0, od), name: object.slice(od + 1), access: 'read' };
+    if (namesObject(table, matchedObject)) return true;
   }
-  return out;
+  return false;
 }
 
 function needle(value: string): Buffer {
@@ -93,31 +106,36 @@ export function compileFilter(filter: EventFilter): CompiledFilter {
   if (typeOk) checks.push((e) => typeOk(e.type));
   if (filter.actors) {
     const actors = filter.actors;
-    checks.push((e) => someEqual(actors, e.actor?.id) || (e.orm?.callers ?? []).some((c) => c.actor_id !== undefined && actors.includes(c.actor_id)));
+    checks.push(
+      (e) =>
+        someEqual(actors, e.actor?.id) ||
+        (e.actor?.impersonator !== undefined && actors.includes(e.actor.impersonator.id)) ||
+        (e.orm?.callers ?? []).some((c) => c.actor_id !== undefined && actors.includes(c.actor_id)),
+    );
   }
   if (filter.actorTypes) checks.push((e) => someEqual(filter.actorTypes, e.actor?.type));
   if (filter.requests) checks.push((e) => someEqual(filter.requests, e.request?.id) || (e.orm?.callers ?? []).some((c) => someEqual(filter.requests, c.request_id)));
   if (filter.traces) checks.push((e) => someEqual(filter.traces, e.trace?.trace_id));
   if (filter.services) checks.push((e) => someEqual(filter.services, e.source?.service?.name));
-  if (tables) checks.push((e) => (e.objects ?? []).some((o) => objectNames(o).some((n) => tables.includes(n))));
-  if (columns) {
-    checks.push((e) => {
-      const names = columnNames(e);
-      return columns.some((c) => names.has(c));
-    });
-  }
+  if (tables) checks.push((e) => (e.objects ?? []).some((o) => tables.some((t) => namesObject(t, o))));
+  if (columns) checks.push((e) => columns.some((c) => namesColumn(c, e)));
   if (filter.tags) checks.push((e) => (e.sensitivity?.tags ?? []).some((t) => filter.tags!.includes(t)));
   if (filter.classes) checks.push((e) => someEqual(filter.classes, e.statement?.class));
   if (commands) {
     checks.push((e) => {
-      const command = e.statement?.command?.toLowerCase();
-      if (command === undefined) return false;
-      const first = command.split(/[\s;]/, 1)[0]!;
-      return commands.includes(command) || commands.includes(first);
+      const command = e.statement?.command;
+      if (typeof command !== 'string') return false;
+      // `SELECT; DELETE` (a multi-statement text): each statement's command, and its first word.
+      const lowered = command.toLowerCase();
+      if (commands.includes(lowered)) return true;
+      return lowered.split(';').some((part) => {
+        const one = part.trim();
+        return commands.includes(one) || commands.includes(one.split(/\s/, 1)[0]!);
+      });
     });
   }
   if (filter.outcomes) checks.push((e) => someEqual(filter.outcomes, e.result?.outcome));
-  if (filter.decisions) checks.push((e) => someEqual(filter.decisions, e.policy?.decision));
+  if (filter.decisions) checks.push((e) => someEqual(filter.decisions, decisionOf(e)));
   if (filter.destructive !== undefined) checks.push((e) => (e.statement?.destructive === true) === filter.destructive);
   if (text !== undefined) checks.push((e) => (e.statement?.text ?? '').toLowerCase().includes(text));
   if (filter.since !== undefined) checks.push((e) => eventTimeMs(e.time) >= filter.since!);
@@ -126,7 +144,8 @@ export function compileFilter(filter: EventFilter): CompiledFilter {
   // Values compared exactly appear in the line as JSON.stringify wrote them; names compared without
   // case (tables, columns, commands, text) do not narrow by bytes.
   const needles: Buffer[][] = [];
-  for (const exact of [filter.actors, filter.requests, filter.traces, filter.services, filter.tags, filter.actorTypes, filter.classes, filter.outcomes, filter.decisions]) {
+  // (Not decisions: a plain allow has no policy field to find.)
+  for (const exact of [filter.actors, filter.requests, filter.traces, filter.services, filter.tags, filter.actorTypes, filter.classes, filter.outcomes]) {
     if (exact && exact.length > 0) needles.push(exact.map(needle));
   }
   if (filter.destructive === true) needles.push([Buffer.from('"destructive":true')]);

@@ -52,6 +52,22 @@ const ENUMS: Record<string, readonly string[]> = {
 
 type FilterValues = { [K in keyof typeof FILTER_OPTIONS]?: (typeof FILTER_OPTIONS)[K] extends { type: 'boolean' } ? boolean : (typeof FILTER_OPTIONS)[K] extends { multiple: true } ? string[] : string };
 
+/** The types this version writes; a newer writer's type can still be selected with a trailing `*`. */
+const EVENT_TYPES = [
+  'db.query.attempt',
+  'db.query',
+  'db.query.blocked',
+  'db.connect',
+  'db.disconnect',
+  'policy.override',
+  'policy.alert',
+  'sdk.start',
+  'sdk.stop',
+  'heartbeat',
+  'sink.gap',
+  'chain.genesis',
+];
+
 function list(values: Record<string, unknown>, name: keyof typeof FILTER_OPTIONS): string[] | undefined {
   const v = values[name] as string[] | undefined;
   if (v === undefined) return undefined;
@@ -59,6 +75,9 @@ function list(values: Record<string, unknown>, name: keyof typeof FILTER_OPTIONS
   for (const x of v) {
     if (x === '') throw new Error(`--${name}: an empty value matches nothing`);
     if (allowed && !allowed.includes(x)) throw new Error(`--${name} ${JSON.stringify(x)}: expected one of ${allowed.join(', ')}`);
+    if (name === 'type' && !x.endsWith('*') && !EVENT_TYPES.includes(x)) {
+      throw new Error(`--type ${JSON.stringify(x)}: not an event type (${EVENT_TYPES.join(', ')}); a trailing * matches a prefix`);
+    }
   }
   return v;
 }

@@ -1,36 +1,47 @@
 import type { Section } from '../report/sections.js';
+import { safeText } from './safe-text.js';
 
-/** Sections for a terminal: titles underlined, tables in padded columns. */
+/** Sections for a terminal: titles underlined, tables in padded columns; text from the evidence escaped. */
 export function sectionsText(title: string, sections: readonly Section[]): string {
-  const out: string[] = [title, '='.repeat(title.length), ''];
+  const t = safeText(title);
+  const out: string[] = [t, '='.repeat(t.length), ''];
   for (const s of sections) {
-    out.push(s.title, '-'.repeat(s.title.length));
-    for (const l of s.lines) out.push(`  ${l}`);
+    const heading = safeText(s.title);
+    out.push(heading, '-'.repeat(heading.length));
+    for (const l of s.lines) out.push(`  ${safeText(l)}`);
     if (s.table) {
-      const widths = s.table.header.map((h, c) => Math.max(h.length, ...s.table!.rows.map((r) => (r[c] ?? '').length)));
+      const header = s.table.header.map(safeText);
+      const rows = s.table.rows.map((r) => r.map(safeText));
+      const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
       const row = (cells: readonly string[]) => `  ${cells.map((x, c) => x.padEnd(widths[c]!)).join('  ').trimEnd()}`;
-      out.push(row(s.table.header));
-      for (const r of s.table.rows) out.push(row(r));
+      out.push(row(header));
+      for (const r of rows) out.push(row(r));
     }
     out.push('');
   }
-  return `${out.join('\n')}`;
+  return out.join('\n');
 }
 
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/**
+ * Markdown that renders what the evidence says and nothing else: control characters escaped, and
+ * the characters Markdown or HTML would act on (`* _ [ ] < > | \` and backquotes) backslash-escaped.
+ */
+function md(s: string): string {
+  return safeText(s).replace(/[\\`*_[\]<>|#!]/g, (c) => `\\${c}`);
+}
 
 /** Sections as GitHub-flavoured Markdown, for a ticket or a review document. */
 export function sectionsMarkdown(title: string, sections: readonly Section[]): string {
-  const out: string[] = [`# ${title}`, ''];
+  const out: string[] = [`# ${md(title)}`, ''];
   for (const s of sections) {
-    out.push(`## ${s.title}`, '');
-    for (const l of s.lines) out.push(`- ${l}`);
+    out.push(`## ${md(s.title)}`, '');
+    for (const l of s.lines) out.push(`- ${md(l)}`);
     if (s.lines.length > 0) out.push('');
     if (s.table) {
-      out.push(`| ${s.table.header.map(cell).join(' | ')} |`, `|${s.table.header.map(() => '---').join('|')}|`);
-      for (const r of s.table.rows) out.push(`| ${r.map(cell).join(' | ')} |`);
+      out.push(`| ${s.table.header.map(md).join(' | ')} |`, `|${s.table.header.map(() => '---').join('|')}|`);
+      for (const r of s.table.rows) out.push(`| ${r.map(md).join(' | ')} |`);
       out.push('');
     }
   }
-  return `${out.join('\n')}`;
+  return out.join('\n');
 }

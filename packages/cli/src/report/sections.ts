@@ -1,6 +1,6 @@
 import type { ItemList, Report } from './report.js';
 
-/** A report section, independent of how it is printed (text or Markdown). */
+/** A report section, independent of how it is printed (text or Markdown). Its strings are raw: the printer escapes them. */
 export interface Section {
   title: string;
   lines: string[];
@@ -13,18 +13,32 @@ const counts = (c: Record<string, number>) =>
     .map(([k, n]) => `${k} ${n}`)
     .join(', ') || 'none';
 
-function itemSection(title: string, list: ItemList, empty: string, more: string, extra: string[] = []): Section {
+/** A shell word: left bare when it is safe, else single-quoted. */
+const shellWord = (s: string) => (/^[\w./:@=,+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
+
+/** The selection as command-line options, to repeat it in a `querytrail search` hint. */
+function selectionArgs(selection: Record<string, unknown>): string[] {
+  const args: string[] = [];
+  for (const [name, value] of Object.entries(selection)) {
+    if (value === true) args.push(`--${name}`);
+    else for (const v of Array.isArray(value) ? value : [value]) args.push(`--${name}`, String(v));
+  }
+  return args;
+}
+
+function itemSection(title: string, list: ItemList, empty: string, search: string[], extra: string[] = []): Section {
   if (list.total === 0) return { title, lines: [empty] };
   const lines = [...extra];
-  if (list.total > list.items.length) lines.push(`${list.total} in all; the first ${list.items.length} below. All of them: ${more}`);
+  if (list.total > list.items.length) lines.push(`${list.total} in all; the first ${list.items.length} below. All of them: querytrail search ${search.map(shellWord).join(' ')}`);
   return {
     title: `${title} (${list.total})`,
     lines,
     table: {
-      header: ['time', 'actor', 'what', 'why', 'event_id'],
+      header: ['time', 'actor', 'outcome', 'what', 'why', 'event_id'],
       rows: list.items.map((i) => [
         i.time,
         i.actor,
+        i.outcome ?? '-',
         i.summary,
         [i.rule_id, i.reason, i.error, i.window ? `window ${i.window}` : undefined, i.approval ? `approval ${i.approval}` : undefined].filter(Boolean).join(': ') || '-',
         i.event_id,
@@ -34,56 +48,68 @@ function itemSection(title: string, list: ItemList, empty: string, more: string,
 }
 
 /** The report as sections, most urgent first: integrity and losses, then what was stopped or forced, then who read what. */
-export function reportSections(r: Report, paths: string): Section[] {
+export function reportSections(r: Report): Section[] {
   const out: Section[] = [];
+  const inputs = r.inputs;
+  const selected = selectionArgs(r.selection);
+  const search = (...options: string[]) => [...inputs, ...selected, ...options];
+
   const i = r.integrity;
   const integrity: string[] = [];
-  if (!i.checked) integrity.push('not checked (--no-verify): run querytrail verify before relying on this report');
+  if (!i.checked) integrity.push(`NOT CHECKED (${i.not_checked ?? 'unknown reason'}): run querytrail verify before relying on this report`);
   else {
     integrity.push(
       i.ok
         ? `valid: ${i.records} records in ${i.chains} chain(s), ${i.warnings} warning(s)`
-        : `INVALID: ${i.invalid} invalid finding(s), ${i.warnings} warning(s) — this evidence has been damaged or altered; details: querytrail verify ${paths}`,
+        : `INVALID: ${i.invalid} invalid finding(s), ${i.warnings} warning(s); this evidence has been damaged or altered. Details: querytrail verify ${inputs.map(shellWord).join(' ')}`,
     );
     for (const f of i.findings ?? []) integrity.push(`${f.verdict} ${f.code} ×${f.count}: ${f.example}`);
   }
-  if (r.unreadable_lines > 0) integrity.push(`${r.unreadable_lines} line(s) that are not events were skipped`);
+  if (r.unreadable_lines > 0) integrity.push(`${r.unreadable_lines} line(s) that are not events were skipped (named on stderr)`);
+  if (r.partial_tails > 0) integrity.push(`${r.partial_tails} file(s) end in a partial line, not read (named on stderr)`);
   out.push({ title: 'Integrity', lines: integrity });
 
   const s = r.statements;
   const overview = [
+    `selection: ${selected.length === 0 ? 'everything' : selected.join(' ')}`,
     `period: ${r.period.first ?? '-'} to ${r.period.last ?? '-'}`,
     `events: ${r.events.total} (${counts(r.events.by_type)})`,
     `statements: ${s.total}; by class: ${counts(s.by_class)}; by outcome: ${counts(s.by_outcome)}`,
-    `destructive statements executed: ${s.destructive}`,
+    `destructive statements sent: ${s.destructive}`,
   ];
   if (s.without_actor > 0) overview.push(`statements with no actor (sent outside any audit context): ${s.without_actor}`);
-  if (s.without_outcome > 0) overview.push(`attempts with no outcome recorded (process died, or still running): ${s.without_outcome}`);
+  if (r.unfinished.total > 0) overview.push(`statements sent whose outcome was never recorded: ${r.unfinished.total}`);
+  if (s.not_sent_as_recorded > 0) overview.push(`records of statements an application wrapper sent with other text (QT_ERR_NOT_SENT_AS_RECORDED; what was sent has its own record): ${s.not_sent_as_recorded}`);
   out.push({ title: 'Overview', lines: overview });
 
   out.push(
     r.gaps.total === 0
-      ? { title: 'Lost records', lines: ['none: no sink.gap record in this evidence'] }
-      : itemSection('Lost records', r.gaps, '', `querytrail search ${paths} --type sink.gap`, [`${r.gaps.records_lost} record(s) lost in all, each loss recorded`]),
+      ? { title: 'Lost records', lines: ['none: no sink.gap record in this evidence in the period'] }
+      : itemSection('Lost records', r.gaps, '', [...inputs, '--type', 'sink.gap'], [`${r.gaps.records_lost} record(s) lost in all, each loss recorded (whatever the selection)`]),
   );
-  out.push(itemSection('Blocked statements', r.blocked, 'none', `querytrail search ${paths} --outcome blocked`));
-  out.push(itemSection('Break-glass overrides', r.overrides, 'none', `querytrail search ${paths} --type policy.override`));
-  out.push(itemSection('Destructive statements executed', r.destructive, 'none', `querytrail search ${paths} --destructive --outcome success --outcome failure`));
-  out.push(itemSection('Would have been blocked (monitor mode)', r.would_block, 'none', `querytrail search ${paths} --decision block --outcome success --outcome failure`));
+  out.push(
+    itemSection('Sent, outcome never recorded', r.unfinished, 'none', search('--type', 'db.query.attempt'), [
+      'attempts (sync mode) with no db.query: the process died after sending, or the statement was still running',
+    ]),
+  );
+  out.push(itemSection('Blocked statements', r.blocked, 'none', search('--outcome', 'blocked')));
+  out.push(itemSection('Break-glass overrides', r.overrides, 'none', search('--type', 'policy.override')));
+  out.push(itemSection('Destructive statements sent', r.destructive, 'none', search('--destructive', '--type', 'db.query*')));
+  out.push(itemSection('Would have been blocked (monitor mode)', r.would_block, 'none', search('--decision', 'block', '--type', 'db.query')));
   out.push(
     r.alerts.total === 0
       ? { title: 'Alerts', lines: ['none'] }
-      : itemSection('Alerts', r.alerts, '', `querytrail search ${paths} --type policy.alert`, [`by kind: ${counts(r.alerts.by_kind)}`]),
+      : itemSection('Alerts', r.alerts, '', search('--type', 'policy.alert'), [`by kind: ${counts(r.alerts.by_kind)}`]),
   );
   out.push(
     r.sensitive_columns.length === 0
-      ? { title: 'Sensitive columns read', lines: ['none'] }
+      ? { title: 'Sensitive columns', lines: ['none read or written'] }
       : {
-          title: `Sensitive columns read (${r.sensitive_columns.length})`,
-          lines: [],
+          title: `Sensitive columns (${r.sensitive_columns.length})`,
+          lines: ['reads: successful statements that read the column; a statement Prisma merged counts for each actor it served'],
           table: {
-            header: ['column', 'category', 'statements', 'rows returned', 'actors'],
-            rows: r.sensitive_columns.map((c) => [c.column, c.category, String(c.statements), String(c.rows_returned), c.actors.join(', ')]),
+            header: ['column', 'category', 'reads', 'rows returned', 'writes', 'outcome unknown', 'actors'],
+            rows: r.sensitive_columns.map((c) => [c.column, c.category, String(c.reads), String(c.rows_returned), String(c.writes), String(c.unfinished), c.actors.join(', ')]),
           },
         },
   );
@@ -94,7 +120,7 @@ export function reportSections(r: Report, paths: string): Section[] {
           title: `Actors (${r.actors.length})`,
           lines: [],
           table: {
-            header: ['actor', 'statements', 'by class', 'destructive', 'blocked', 'failed', 'sensitive reads (rows)', 'overrides', 'tables', 'first', 'last'],
+            header: ['actor', 'statements', 'by class', 'destructive', 'blocked', 'failed', 'unknown', 'sensitive reads (rows)', 'sensitive writes', 'overrides', 'tables', 'first', 'last'],
             rows: r.actors.map((a) => [
               a.name ? `${a.actor} (${a.name})` : a.actor,
               String(a.statements),
@@ -102,7 +128,9 @@ export function reportSections(r: Report, paths: string): Section[] {
               String(a.destructive),
               String(a.blocked),
               String(a.failed),
+              String(a.unfinished),
               `${a.sensitive_reads} (${a.sensitive_rows})`,
+              String(a.sensitive_writes),
               String(a.overrides),
               a.tables.join(', ') || '-',
               a.first,
@@ -111,7 +139,7 @@ export function reportSections(r: Report, paths: string): Section[] {
           },
         },
   );
-  out.push(itemSection('Failed statements', r.failures, 'none', `querytrail search ${paths} --outcome failure`));
-  out.push(itemSection('Chain starts', r.chain_starts, 'none', `querytrail search ${paths} --type chain.genesis`));
+  out.push(itemSection('Failed statements', r.failures, 'none', search('--outcome', 'failure', '--type', 'db.query')));
+  out.push(itemSection('Chain starts', r.chain_starts, 'none', [...inputs, '--type', 'chain.genesis']));
   return out;
 }
