@@ -1,5 +1,7 @@
+import { createInterface } from 'node:readline';
 import { runReport } from './commands/report.js';
 import { runSearch } from './commands/search.js';
+import { runShell } from './commands/shell.js';
 import { runTail } from './commands/tail.js';
 import { runVerify } from './commands/verify.js';
 
@@ -11,6 +13,7 @@ commands:
   tail <dir|files...> [-n N] [-f] [selection]       the last events, and with -f new ones as they are written
   report <dir|files...> [--since T] [--format F]    a summary for a security review: actors, sensitive reads,
                                                      destructive and blocked statements, overrides, gaps, integrity
+  shell --url URL --journal DIR [--actor ID]        an audited SQL shell for reaching a database from a workstation
 
 Run 'querytrail <command> --help' for a command's options.
 `;
@@ -20,11 +23,25 @@ export interface Io {
   err: (s: string) => void;
   /** Ends `tail -f` (the command line ends it with Ctrl-C). */
   signal?: AbortSignal;
+  /** `shell`: the lines typed (standard input on the command line). */
+  input?: AsyncIterable<string>;
+  /** `shell`: print a banner and prompts (standard input is a terminal). */
+  interactive?: boolean;
   /** Progress callback for long runs; default: a bar on stderr when it is a terminal. */
   progress?: (done: number, total: number) => void;
 }
 
-const stdio: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
+const stdio: Io = {
+  out: (s) => process.stdout.write(s),
+  err: (s) => process.stderr.write(s),
+  // Made only when a command reads input: an unread stdin must not keep the process alive.
+  get input() {
+    return createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+  },
+  get interactive() {
+    return process.stdin.isTTY === true;
+  },
+};
 
 /** Returns the exit code: 0 ok, 1 evidence INVALID, 2 usage or input error. */
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
@@ -38,6 +55,8 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       return runTail(rest, io);
     case 'report':
       return runReport(rest, io);
+    case 'shell':
+      return runShell(rest, io);
     case undefined:
     case '-h':
     case '--help':

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { createAuditor, loadAnalyzers, type PolicyInput, QueryBlockedError, runWithContext } from '@querytrail/core';
 import pg from 'pg';
 import { main } from '../src/main.js';
+import { captureIo, runCli } from './support/cli-io.js';
 import type { Report } from '../src/report/report.js';
 
 await loadAnalyzers();
@@ -28,25 +29,7 @@ const policy: PolicyInput = {
   sensitive: [{ id: 'pii', category: 'pii', columns: [`*.${table}.ssn`, `*.${table}.email`] }],
 };
 
-function captureIo() {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out: (s: string) => {
-      io.stdout += s;
-    },
-    err: (s: string) => {
-      io.stderr += s;
-    },
-  };
-  return io;
-}
-
-async function cli(...argv: string[]) {
-  const io = captureIo();
-  const code = await main(argv, io);
-  return { code, out: io.stdout, err: io.stderr };
-}
+const cli = (...argv: string[]) => runCli(argv);
 
 async function admin(sql: string): Promise<void> {
   const c = new pg.Client(PG);
@@ -324,7 +307,7 @@ describe('querytrail tail', () => {
     const pool1 = first.instrumentPg(new pg.Pool({ ...PG, max: 1 }));
     await runWithContext(human('dave'), () => pool1.query('SELECT 1 AS before_tail'));
     const controller = new AbortController();
-    const io = Object.assign(captureIo(), { signal: controller.signal });
+    const io = captureIo({ signal: controller.signal });
     // Sync mode writes a statement's completion after its result: wait until it is on disk, so it is
     // there before tail starts (and -n 0 must leave it out).
     for (let i = 0; i < 500 && !storedLines(live).some((l) => l.includes('"db.query"') && l.includes('before_tail')); i += 1) await new Promise((r) => setTimeout(r, 10));

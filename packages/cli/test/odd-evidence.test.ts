@@ -3,8 +3,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import { main } from '../src/main.js';
 import type { Report } from '../src/report/report.js';
+import { runCli } from './support/cli-io.js';
 
 /**
  * search and report on evidence a reviewer can meet but a healthy app rarely writes: merged ORM
@@ -35,20 +35,7 @@ function journal(lines: Array<Record<string, unknown> | string | Buffer>, ending
   return dir;
 }
 
-async function cli(...argv: string[]) {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out: (s: string) => {
-      io.stdout += s;
-    },
-    err: (s: string) => {
-      io.stderr += s;
-    },
-  };
-  const code = await main(argv, io);
-  return { code, out: io.stdout, err: io.stderr };
-}
+const cli = (...argv: string[]) => runCli(argv);
 
 async function report(dir: string, ...options: string[]): Promise<Report> {
   const r = await cli('report', dir, '--no-verify', '--format', 'json', ...options);

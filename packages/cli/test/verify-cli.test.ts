@@ -7,22 +7,9 @@ import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createAuditor } from '@querytrail/core';
 import { main } from '../src/main.js';
+import { captureIo } from './support/cli-io.js';
 
 const bin = fileURLToPath(new URL('../bin/querytrail.js', import.meta.url));
-
-function captureIo() {
-  const io = {
-    stdout: '',
-    stderr: '',
-    out: (s: string) => {
-      io.stdout += s;
-    },
-    err: (s: string) => {
-      io.stderr += s;
-    },
-  };
-  return io;
-}
 
 async function journalDir(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'qt-cli-'));

@@ -1,0 +1,206 @@
+import { randomUUID } from 'node:crypto';
+import { userInfo } from 'node:os';
+import { parseArgs } from 'node:util';
+import { type Actor, type AuditContext, createAuditor, loadPolicy, QueryBlockedError, QuerytrailError } from '@querytrail/core';
+import { safeText } from '../format/safe-text.js';
+import type { Io } from '../main.js';
+import { openConnection, type ShellConnection } from '../shell/db-connection.js';
+import { renderResult } from '../shell/render-result.js';
+import { StatementSplitter } from '../shell/statement-splitter.js';
+
+const HELP = `usage: querytrail shell --url URL --journal DIR [options] [-c SQL]...
+
+An audited SQL shell for reaching a database from a workstation: every statement goes through
+querytrail as it would in an application (context source "workstation"), is checked by the policy
+before it is sent, and is journaled first (sync mode) with who sent it. Statements end with ';'.
+
+  --url URL           postgres://user@host:5432/db or mysql://user@host:3306/db (mariadb:// too);
+                      the password may also come from PGPASSWORD / the driver's own settings
+  --journal DIR       where the evidence is written (required)
+  --actor ID          who you are (default: your operating-system user name); recorded as the actor
+  --actor-type T      human (default), service, bot, system
+  --name NAME         your display name, recorded with the actor
+  --policy FILE       a policy file (docs/policy.md); rejected at start if it is not valid
+  --signing-key FILE  an Ed25519 private key (PEM) to sign the journal's checkpoints
+  --mode M            sync (default: evidence first), auto or async
+  --service NAME      the service name in the evidence (default: querytrail-shell)
+  -c SQL              run SQL instead of reading input; repeatable
+
+While typing:
+  \\breakglass REASON           break-glass for the next statement (recorded as policy.override, alerted)
+  \\approve TICKET APPROVER EXPIRES   a change approval for the next statement; EXPIRES is a time
+                               with a zone or how long from now (30m, 2h, 1d)
+  \\whoami                      the actor and session this shell records
+  \\q                           quit
+
+Exit status: 0 when every statement succeeded, 1 when any failed or was blocked, 2 for a usage,
+connection or policy error.
+`;
+
+function parseOptions(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: false,
+    options: {
+      url: { type: 'string' },
+      journal: { type: 'string' },
+      actor: { type: 'string' },
+      'actor-type': { type: 'string' },
+      name: { type: 'string' },
+      policy: { type: 'string' },
+      'signing-key': { type: 'string' },
+      mode: { type: 'string' },
+      service: { type: 'string' },
+      c: { type: 'string', short: 'c', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+const ACTOR_TYPES = ['human', 'service', 'bot', 'system'] as const;
+const MODES = ['sync', 'auto', 'async'] as const;
+
+/** What the next statement carries besides the actor: an approval or break-glass, used once. */
+type Armed = Pick<AuditContext, 'approval' | 'breakGlass'>;
+
+const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** An approval's expiry: an RFC 3339 time with a zone, or a duration from now (30m, 2h, 1d); undefined if neither. */
+function approvalExpiry(value: string): string | undefined {
+  const ahead = /^(\d+)([smhd])$/.exec(value);
+  if (ahead) return new Date(Date.now() + Number(ahead[1]) * UNIT_MS[ahead[2]!]!).toISOString();
+  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/i.test(value)) return undefined;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
+
+export async function runShell(argv: string[], io: Io): Promise<number> {
+  let parsed: ReturnType<typeof parseOptions>;
+  try {
+    parsed = parseOptions(argv);
+  } catch (err) {
+    io.err(`querytrail shell: ${(err as Error).message}\n${HELP}`);
+    return 2;
+  }
+  const v = parsed.values;
+  if (v.help) {
+    io.out(HELP);
+    return 0;
+  }
+  let auditor: ReturnType<typeof createAuditor>;
+  let actor: Actor;
+  try {
+    if (!v.url) throw new Error('--url: which database (postgres://user@host:5432/db or mysql://user@host:3306/db)');
+    if (!v.journal) throw new Error('--journal DIR: where the evidence goes (required: an audited shell without a journal would not be one)');
+    const type = v['actor-type'] ?? 'human';
+    if (!(ACTOR_TYPES as readonly string[]).includes(type)) throw new Error(`--actor-type ${JSON.stringify(type)}: expected one of ${ACTOR_TYPES.join(', ')}`);
+    const mode = v.mode ?? 'sync';
+    if (!(MODES as readonly string[]).includes(mode)) throw new Error(`--mode ${JSON.stringify(mode)}: expected one of ${MODES.join(', ')}`);
+    const id = v.actor ?? userInfo().username;
+    if (id === '') throw new Error('--actor: an empty id names nobody');
+    actor = {
+      type: type as Actor['type'],
+      id,
+      ...(v.name ? { name: v.name } : {}),
+      // Who vouches for the id: the operating system's login, or only the person at the keyboard.
+      auth: { method: v.actor === undefined ? 'os_user' : 'asserted' },
+      session_id: randomUUID(),
+    };
+    const policy = v.policy === undefined ? undefined : loadPolicy(v.policy);
+    auditor = createAuditor({
+      service: { name: v.service ?? 'querytrail-shell' },
+      journal: { dir: v.journal, mode: mode as (typeof MODES)[number], ...(v['signing-key'] ? { signingKey: { file: v['signing-key'] } } : {}) },
+      ...(policy ? { policy } : {}),
+    });
+  } catch (err) {
+    io.err(`querytrail shell: ${(err as Error).message}\n`);
+    return 2;
+  }
+
+  const base: AuditContext = { actor, source: 'workstation' };
+  let conn: ShellConnection;
+  try {
+    await auditor.ready();
+    conn = await auditor.runWithContext(base, () => openConnection(v.url!, auditor));
+  } catch (err) {
+    io.err(`querytrail shell: ${(err as Error).message}\n`);
+    await auditor.close();
+    return 2;
+  }
+
+  let failures = 0;
+  let count = 0;
+  let armed: Armed = {};
+  const run = async (sql: string): Promise<void> => {
+    count += 1;
+    const context: AuditContext = { ...base, request: { id: `${actor.session_id}:${count}` }, ...armed };
+    armed = {};
+    try {
+      io.out(renderResult(await auditor.runWithContext(context, () => conn.query(sql))));
+    } catch (err) {
+      failures += 1;
+      if (err instanceof QueryBlockedError) io.out(`BLOCKED (${err.code}${err.ruleId ? `, rule ${safeText(err.ruleId)}` : ''}): ${safeText(err.reason)}\n`);
+      else if (err instanceof QuerytrailError) io.out(`REFUSED (${err.code}): ${safeText(err.message)}\n`);
+      else io.out(`ERROR${(err as { code?: string }).code ? ` ${safeText((err as { code?: string }).code)}` : ''}: ${safeText((err as Error).message)}\n`);
+    }
+  };
+  /** A backslash command; returns false for \q. */
+  const meta = (line: string): boolean => {
+    const [command, ...args] = line.trim().split(/\s+/);
+    switch (command) {
+      case '\\q':
+        return false;
+      case '\\whoami':
+        io.out(`actor ${safeText(actor.type)}:${safeText(actor.id)} (${actor.auth?.method}), session ${actor.session_id}, source workstation, database ${safeText(conn.describe)}\n`);
+        return true;
+      case '\\breakglass': {
+        const reason = line.trim().slice(command.length).trim();
+        if (reason === '') io.out('\\breakglass needs a reason: it goes into the evidence\n');
+        else {
+          armed = { ...armed, breakGlass: { reason } };
+          io.out(`break-glass armed for the next statement: ${safeText(reason)}\n`);
+        }
+        return true;
+      }
+      case '\\approve': {
+        const [ticket, approver, until] = args;
+        const expires = until === undefined ? undefined : approvalExpiry(until);
+        if (!ticket || !approver || expires === undefined) {
+          io.out('\\approve needs a ticket, its approver and when it expires (a time with a zone, or how long from now): \\approve CHG-123 carol 2h\n');
+        } else {
+          armed = { ...armed, approval: { ticket, approver, actor: actor.id, expires } };
+          io.out(`approval ${safeText(ticket)} by ${safeText(approver)}, until ${expires}, armed for the next statement\n`);
+        }
+        return true;
+      }
+      default:
+        io.out(`unknown command ${safeText(command)}: \\breakglass, \\approve, \\whoami, \\q\n`);
+        return true;
+    }
+  };
+
+  const splitter = new StatementSplitter(conn.dialect);
+  if (v.c && v.c.length > 0) {
+    for (const sql of v.c) for (const statement of [...splitter.push(sql), ...[splitter.rest()].filter((s): s is string => s !== undefined)]) await run(statement);
+  } else {
+    if (io.interactive) io.err(`querytrail shell: ${safeText(conn.describe)} as ${safeText(actor.type)}:${safeText(actor.id)}; every statement is audited to ${v.journal}. \\q to quit.\n`);
+    const prompt = () => {
+      if (io.interactive) io.err(splitter.pending ? '  -> ' : 'qt> ');
+    };
+    prompt();
+    for await (const line of io.input ?? []) {
+      if (!splitter.pending && line.trim().startsWith('\\')) {
+        if (!meta(line)) break;
+      } else {
+        for (const statement of splitter.push(line)) await run(statement);
+      }
+      prompt();
+    }
+    const last = splitter.rest();
+    if (last !== undefined) io.err(`querytrail shell: not run, no ';' at its end: ${safeText(last.slice(0, 80))}\n`);
+  }
+  await conn.close();
+  await auditor.close();
+  io.err(`querytrail shell: ${count} statement(s), ${failures} failed or blocked; evidence in ${v.journal}\n`);
+  return failures > 0 ? 1 : 0;
+}
