@@ -36,7 +36,14 @@ const stdio: Io = {
   err: (s) => process.stderr.write(s),
   // Made only when a command reads input: an unread stdin must not keep the process alive.
   get input() {
-    return createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+    const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
+    // The first Ctrl-C ends the input, so the shell finishes the statement under way and closes its
+    // journal (final checkpoint, sdk.stop); a second one stops the process as usual.
+    const stop = () => lines.close();
+    process.once('SIGINT', stop);
+    lines.on('SIGINT', stop);
+    lines.once('close', () => process.off('SIGINT', stop));
+    return lines;
   },
   get interactive() {
     return process.stdin.isTTY === true;
