@@ -56,3 +56,17 @@ test('LineReader: stopping early keeps the offset at the next unread line; skipT
   assert.equal(reader.lineNumber, 3);
   assert.equal(reader.offset, 6);
 });
+
+test('LineReader: a line beyond the limit is reported by its length, never held, and reading goes on after it', () => {
+  const file = join(dir, 'long.jsonl');
+  writeFileSync(file, `short\n${'x'.repeat(3_000_000)}\nafter\n`);
+  const got = readAll(new LineReader(file, 1_000_000));
+  assert.deepEqual(
+    got.map((l) => [l.line, l.oversized ?? l.bytes.toString()]),
+    [
+      [1, 'short'],
+      [2, 3_000_000],
+      [3, 'after'],
+    ],
+  );
+});

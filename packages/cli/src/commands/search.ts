@@ -3,7 +3,7 @@ import { InputError, journalFiles } from '../events/journal-files.js';
 import { scanFiles } from '../events/scan.js';
 import { type CompiledFilter, compileFilter } from '../filter/event-filter.js';
 import { FILTER_HELP, FILTER_OPTIONS, filterFromOptions } from '../filter/filter-options.js';
-import { FORMAT_HELP, formatEvent, type OutputFormat, outputFormat } from '../format/output-format.js';
+import { FORMAT_HELP, type OutputFormat, outputFormat, printable } from '../format/output-format.js';
 import type { Io } from '../main.js';
 import { unreadableReporter } from './unreadable.js';
 import { wholeNumber } from './whole-number.js';
@@ -60,9 +60,13 @@ export async function runSearch(argv: string[], io: Io): Promise<number> {
   const unreadable = unreadableReporter('search', io);
   scanFiles(files, filter, {
     onEvent: (found) => {
-      const text = formatEvent(found, format);
-      if (text === undefined) return true; // no OCSF form (sdk.*, heartbeat, ...): not an answer
-      io.out(text);
+      const p = printable(found, format);
+      if ('unreadable' in p) {
+        unreadable.report({ file: found.stored.file, line: found.stored.line, reason: p.unreadable });
+        return true;
+      }
+      if (p.text === undefined) return true; // no OCSF form (sdk.*, heartbeat, ...): not an answer
+      io.out(p.text);
       matched += 1;
       return matched < limit;
     },

@@ -7,7 +7,7 @@ import type { StoredEvent } from '../events/parse-event.js';
 import { type ScanHandlers, scanReader } from '../events/scan.js';
 import { type CompiledFilter, compileFilter } from '../filter/event-filter.js';
 import { FILTER_HELP, FILTER_OPTIONS, filterFromOptions } from '../filter/filter-options.js';
-import { FORMAT_HELP, formatEvent, type OutputFormat, outputFormat } from '../format/output-format.js';
+import { FORMAT_HELP, type OutputFormat, outputFormat, printable } from '../format/output-format.js';
 import type { Io } from '../main.js';
 import { unreadableReporter } from './unreadable.js';
 import { wholeNumber } from './whole-number.js';
@@ -74,79 +74,91 @@ export async function runTail(argv: string[], io: Io): Promise<number> {
     return 2;
   }
   const unreadable = unreadableReporter('tail', io);
-  const print = (found: StoredEvent) => {
-    const text = formatEvent(found, format);
-    if (text !== undefined) io.out(text);
-    return text !== undefined;
+  /** The text of an event in the chosen format; undefined when it has none (no OCSF form) or cannot be put in it (named). */
+  const textOf = (found: StoredEvent): string | undefined => {
+    const p = printable(found, format);
+    if ('unreadable' in p) {
+      unreadable.report({ file: found.stored.file, line: found.stored.line, reason: p.unreadable });
+      return undefined;
+    }
+    return p.text;
   };
 
-  // The last `count` matches: newest segment first, until enough are found; each file keeps only as
-  // many as are still needed, so memory is bounded by `count`, not by a segment's size.
-  const readers = new Map<string, LineReader>();
-  const last: StoredEvent[][] = [];
+  // The last `count` matches: newest segment first, until enough are found. Each file keeps its
+  // texts in a ring of the size still needed, so memory and time are bounded by `count`.
+  const readers = new Map<string, FollowedFile>();
+  const last: string[][] = [];
   let found = 0;
   for (let i = files.length - 1; i >= 0; i -= 1) {
-    const reader = new LineReader(files[i]!);
-    readers.set(reader.file, reader);
+    const file = files[i]!;
+    const reader = new LineReader(file);
     if (found >= count) {
-      // Enough already: only where this file ends now matters, for -f.
-      reader.skipToEnd();
+      // Enough already. Following, only where this file ends now matters; else it is not read at all.
+      if (parsed.values.follow) {
+        reader.skipToEnd();
+        readers.set(file, followed(file, reader));
+      }
       continue;
     }
     const need = count - found;
-    const inFile: StoredEvent[] = [];
+    const ring: string[] = new Array(need);
+    let seen = 0;
     scanReader(reader, filter, {
       onEvent: (e) => {
-        if (format === 'ocsf' && formatEvent(e, format) === undefined) return;
-        inFile.push(copyOf(e));
-        if (inFile.length > need) inFile.shift();
+        const text = textOf(e);
+        if (text === undefined) return;
+        ring[seen % need] = text;
+        seen += 1;
       },
       onUnreadable: unreadable.report,
       // Following, a partial last line is a write under way: it is printed once complete.
       ...(parsed.values.follow ? {} : { onPartialTail: unreadable.partialTail }),
     });
-    last.unshift(inFile);
-    found += inFile.length;
+    const kept = Math.min(seen, need);
+    last.unshift(Array.from({ length: kept }, (_, k) => ring[(seen - kept + k) % need]!));
+    found += kept;
+    if (parsed.values.follow) readers.set(file, followed(file, reader));
   }
-  for (const e of last.flat()) print(e);
+  for (const text of last.flat()) io.out(text);
   if (!parsed.values.follow) {
     unreadable.summary();
     return 0;
   }
 
-  const handlers: ScanHandlers = { onEvent: (e) => void print(e), onUnreadable: unreadable.report };
+  const handlers: ScanHandlers = {
+    onEvent: (e) => {
+      const text = textOf(e);
+      if (text !== undefined) io.out(text);
+    },
+    onUnreadable: unreadable.report,
+  };
   const signal = io.signal;
   while (!signal?.aborted) {
     await sleep(interval, undefined, signal ? { signal } : {}).catch(() => undefined);
     if (signal?.aborted) break;
-    let current: string[];
-    try {
-      current = journalFiles(parsed.positionals, { allowEmptyDir: true });
-    } catch {
-      continue; // a file renamed or removed this instant: look again next time
-    }
-    for (const file of current) {
-      let reader = readers.get(file);
-      if (!reader) {
-        reader = new LineReader(file);
-        readers.set(file, reader);
-      }
-      const size = sizeOf(file);
-      if (size < 0) {
-        readers.delete(file);
+    for (const file of followedFiles(parsed.positionals)) {
+      const stat = statOf(file);
+      let entry = readers.get(file);
+      if (!stat) {
+        readers.delete(file); // removed or renamed away: the others go on
         continue;
       }
-      if (size < reader.offset) {
-        // Journals only grow: a file that shrank was replaced or cut. Say so, and read it again.
-        io.err(`querytrail tail: ${file} shrank from ${reader.offset} to ${size} bytes: reading it again from the start\n`);
-        reader = new LineReader(file);
-        readers.set(file, reader);
+      if (entry && (entry.ino !== stat.ino || stat.size < entry.reader.offset)) {
+        // Replaced (another inode) or cut: journals only grow, so say so and read it from its start.
+        io.err(`querytrail tail: ${file} was ${entry.ino !== stat.ino ? 'replaced' : `cut from ${entry.reader.offset} to ${stat.size} bytes`}: reading it again from the start\n`);
+        entry = undefined;
       }
-      if (size <= reader.offset) continue;
+      if (!entry) {
+        entry = followed(file, new LineReader(file), stat.ino);
+        readers.set(file, entry);
+      }
+      // Unchanged since the last read (an unterminated tail included): nothing to read again.
+      if (stat.size === entry.size) continue;
       try {
-        scanReader(reader, filter, handlers);
+        scanReader(entry.reader, filter, handlers);
+        entry.size = stat.size;
       } catch (err) {
-        // Removed or renamed between the listing and the read (crash recovery sets an empty segment aside).
+        // Removed or renamed between the stat and the read (crash recovery sets an empty segment aside).
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
         readers.delete(file);
       }
@@ -156,15 +168,35 @@ export async function runTail(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
-function sizeOf(file: string): number {
+/** A file tail -f reads: its reader, the inode it was opened as, and its size at the last read. */
+interface FollowedFile {
+  reader: LineReader;
+  ino: number;
+  size: number;
+}
+
+function followed(file: string, reader: LineReader, ino = statOf(file)?.ino ?? -1): FollowedFile {
+  return { reader, ino, size: reader.offset + reader.pending };
+}
+
+function statOf(file: string): { size: number; ino: number } | undefined {
   try {
-    return statSync(file).size;
+    const st = statSync(file);
+    return { size: st.size, ino: st.ino };
   } catch {
-    return -1; // gone: nothing to read
+    return undefined; // gone: nothing to read
   }
 }
 
-/** Line bytes point into a 1 MiB read chunk: the ones held for later are copied, so chunks can be freed. */
-function copyOf(e: StoredEvent): StoredEvent {
-  return { event: e.event, stored: { ...e.stored, bytes: Buffer.from(e.stored.bytes) } };
+/** Each path on its own: a directory's segments now (new ones included), a file if it is still there. */
+function followedFiles(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const p of paths) {
+    try {
+      out.push(...journalFiles([p], { allowEmptyDir: true }));
+    } catch {
+      // gone this instant: look again next time
+    }
+  }
+  return out;
 }

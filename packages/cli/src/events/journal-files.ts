@@ -1,6 +1,6 @@
 import { realpathSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { listSegments } from '@querytrail/core';
+import { basename, dirname, join } from 'node:path';
+import { listSegments, parseSegmentName } from '@querytrail/core';
 
 /** A path the user named that holds no evidence: the message says which and why. */
 export class InputError extends Error {}
@@ -38,5 +38,46 @@ export function journalFiles(paths: readonly string[], options: { allowEmptyDir?
     if (segments.length === 0 && !options.allowEmptyDir) throw new InputError(`${p}: no journal segments (qt-*.jsonl) in this directory`);
     for (const s of segments) add(join(p, s.file));
   }
-  return files;
+  return inChainOrder(files);
+}
+
+/**
+ * Segments named one by one may come in any order (`ls -t`, an S3 listing by date): they are read in
+ * chain order (chain id, then number), or a statement's completion would come before its attempt.
+ * Files that are not segments keep their place after them, in the order given.
+ */
+function inChainOrder(files: string[]): string[] {
+  const named = files.map((file, i) => ({ file, i, seg: parseSegmentName(basename(file)) }));
+  return named
+    .sort((a, b) => {
+      if (a.seg && b.seg) return a.seg.chainId === b.seg.chainId ? a.seg.index - b.seg.index : a.seg.chainId < b.seg.chainId ? -1 : 1;
+      if (a.seg || b.seg) return a.seg ? -1 : 1;
+      return a.i - b.i;
+    })
+    .map((x) => x.file);
+}
+
+/**
+ * The paths to give `verify`: each once, and a file dropped when a directory also given holds it
+ * (verify would otherwise see its records twice and report duplicates that are not in the evidence).
+ */
+export function verifyInputs(paths: readonly string[]): string[] {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p;
+    }
+  };
+  const dirs = new Set(paths.filter((p) => statSync(p, { throwIfNoEntry: false })?.isDirectory()).map(real));
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const p of paths) {
+    const r = real(p);
+    if (seen.has(r)) continue;
+    seen.add(r);
+    if (!dirs.has(r) && dirs.has(real(dirname(p)))) continue;
+    out.push(p);
+  }
+  return out;
 }

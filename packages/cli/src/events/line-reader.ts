@@ -13,10 +13,11 @@ export interface StoredLine {
 const CHUNK = 1 << 20;
 
 /**
- * No event comes near this (statement text is cut at maxStatementLength, 64 KiB by default): a longer
- * line is damage, or not a journal at all. It is reported, never held in memory whole.
+ * This reader's limit on one line. Statement text is cut at maxStatementLength (16,384 characters by
+ * default), so events are a few KiB; an application may raise that limit, which is why this one is
+ * far above it. A longer line is reported (never held whole in memory), as beyond this limit.
  */
-export const MAX_LINE_BYTES = 16 << 20;
+export const MAX_LINE_BYTES = 256 << 20;
 
 /**
  * Reads a journal file's complete lines from a byte offset, in 1 MiB chunks, so a multi-gigabyte
@@ -31,7 +32,10 @@ export class LineReader {
   /** Bytes after the last newline at the last read. */
   pending = 0;
 
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    private readonly maxLineBytes = MAX_LINE_BYTES,
+  ) {}
 
   /** Moves past every complete line there is now, without looking at them (counted, for line numbers). */
   skipToEnd(): void {
@@ -66,7 +70,7 @@ export class LineReader {
           this.lineNumber += 1;
           this.offset += length + 1;
           let line: StoredLine;
-          if (length > MAX_LINE_BYTES) line = { file: this.file, line: this.lineNumber, bytes: Buffer.alloc(0), oversized: length };
+          if (length > this.maxLineBytes) line = { file: this.file, line: this.lineNumber, bytes: Buffer.alloc(0), oversized: length };
           else line = { file: this.file, line: this.lineNumber, bytes: carried > 0 ? Buffer.concat([...carry, buf.subarray(start, nl)]) : buf.subarray(start, nl) };
           carry = [];
           carried = 0;
@@ -78,7 +82,7 @@ export class LineReader {
         }
         const rest = read - start;
         // An oversized line is only counted from here on, never kept.
-        if (carried + rest <= MAX_LINE_BYTES) carry.push(Buffer.from(buf.subarray(start)));
+        if (carried + rest <= this.maxLineBytes) carry.push(Buffer.from(buf.subarray(start)));
         else carry = [];
         carried += rest;
       }

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { QuerytrailEvent } from '@querytrail/core';
-import type { StoredLine } from './line-reader.js';
+import { MAX_LINE_BYTES, type StoredLine } from './line-reader.js';
 
 /** A stored line that is not a querytrail event: reported, never silently passed over. */
 export interface UnreadableLine {
@@ -39,12 +39,26 @@ function shapeProblem(r: Record<string, unknown>): string | undefined {
   if (gap && typeof gap.count !== 'number') return 'gap.count is not a number';
   const actor = r.actor as Record<string, unknown> | undefined;
   if (actor && typeof actor.id !== 'string') return 'actor.id is not a string';
+  if (actor?.impersonator !== undefined && !(isObject(actor.impersonator) && typeof actor.impersonator.id === 'string')) return 'actor.impersonator needs an id';
+  const orm = r.orm as Record<string, unknown> | undefined;
+  if (orm?.callers !== undefined && !(Array.isArray(orm.callers) && orm.callers.every(isObject))) return 'orm.callers is not a list of objects';
+  for (const o of (r.objects ?? []) as Record<string, unknown>[]) {
+    if (o.schema !== undefined && typeof o.schema !== 'string') return 'objects[].schema is not a string';
+    if (o.columns !== undefined && !(Array.isArray(o.columns) && o.columns.every((c) => typeof c === 'string'))) return 'objects[].columns is not a list of names';
+  }
+  const st = r.statement as Record<string, unknown> | undefined;
+  for (const key of ['text', 'command', 'summary', 'class'] as const) if (st?.[key] !== undefined && typeof st[key] !== 'string') return `statement.${key} is not a string`;
+  const result = r.result as Record<string, unknown> | undefined;
+  for (const key of ['rows_returned', 'rows_affected'] as const) if (result?.[key] !== undefined && typeof result[key] !== 'number') return `result.${key} is not a number`;
+  const source = r.source as Record<string, unknown> | undefined;
+  if (source !== undefined && !isObject(source.service)) return 'source.service is not an object';
+  if (r.duration_us !== undefined && typeof r.duration_us !== 'number') return 'duration_us is not a number';
   return undefined;
 }
 
 export function parseEvent(stored: StoredLine): StoredEvent | UnreadableLine {
   const at = { file: stored.file, line: stored.line };
-  if (stored.oversized !== undefined) return { ...at, reason: `a line of ${stored.oversized} bytes: no event is that long` };
+  if (stored.oversized !== undefined) return { ...at, reason: `a line of ${stored.oversized} bytes, beyond this reader's limit of ${MAX_LINE_BYTES} (verify still checks it)` };
   if (stored.bytes.length === 0) return { ...at, reason: 'empty line' };
   // The journal writes UTF-8 only; anything else would not survive being printed byte for byte.
   if (!isUtf8(stored.bytes)) return { ...at, reason: 'not UTF-8' };

@@ -12,7 +12,7 @@ export function parseTimeArg(option: string, value: string, now: number): number
   // A time without a zone would be read in the local zone: evidence times are UTC, so ask for one.
   const m = /^(\d{4})-(\d\d)-(\d\d)T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/i.exec(date);
   if (m) {
-    const ms = Date.parse(date);
+    const ms = preciseMs(date);
     // Date.parse rolls 2026-02-30 over to March 2: a day that does not exist is refused instead.
     const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
     const day = new Date(Date.UTC(y, mo - 1, d));
@@ -23,7 +23,17 @@ export function parseTimeArg(option: string, value: string, now: number): number
   );
 }
 
-/** Event times are RFC 3339 UTC with microseconds; milliseconds are enough to compare with a bound. */
+/**
+ * An RFC 3339 time as epoch milliseconds with its sub-millisecond digits kept as the fraction (event
+ * times have microseconds; Date.parse drops them, which would put an event on the wrong side of a bound).
+ */
+export function preciseMs(time: string): number {
+  const ms = Date.parse(time);
+  const frac = /T\d\d:\d\d:\d\d\.\d{3}(\d+)/.exec(time)?.[1];
+  return frac === undefined || Number.isNaN(ms) ? ms : ms + Number(`0.${frac}`);
+}
+
+/** An event's time for comparing with a bound (see preciseMs). */
 export function eventTimeMs(time: string): number {
-  return Date.parse(time);
+  return preciseMs(time);
 }

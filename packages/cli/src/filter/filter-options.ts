@@ -20,9 +20,10 @@ export const FILTER_OPTIONS = {
   outcome: { type: 'string', multiple: true },
   decision: { type: 'string', multiple: true },
   destructive: { type: 'boolean' },
-  text: { type: 'string' },
-  since: { type: 'string' },
-  until: { type: 'string' },
+  // Given once each: parsed as lists only so that a second value is refused, not silently kept instead of the first.
+  text: { type: 'string', multiple: true },
+  since: { type: 'string', multiple: true },
+  until: { type: 'string', multiple: true },
 } as const satisfies Options;
 
 export const FILTER_HELP = `selection (repeat an option for alternatives; different options must all match):
@@ -103,14 +104,23 @@ export function filterFromOptions(values: Record<string, unknown>, now = Date.no
   set('outcomes', list(values, 'outcome'));
   set('decisions', list(values, 'decision'));
   if (v.destructive) filter.destructive = true;
-  if (v.text !== undefined) {
-    if (v.text === '') throw new Error('--text: an empty string matches every statement; leave it out instead');
-    filter.text = v.text;
+  const once = (name: 'text' | 'since' | 'until'): string | undefined => {
+    const raw = values[name] as string | string[] | undefined;
+    const given = typeof raw === 'string' ? [raw] : raw;
+    if (given && given.length > 1) throw new Error(`--${name} given ${given.length} times: give it once (${name === 'text' ? 'use --text for one substring' : 'a period has one start and one end'})`);
+    return given?.[0];
+  };
+  const text = once('text');
+  const since = once('since');
+  const until = once('until');
+  if (text !== undefined) {
+    if (text === '') throw new Error('--text: an empty string matches every statement; leave it out instead');
+    filter.text = text;
   }
-  if (v.since !== undefined) filter.since = parseTimeArg('since', v.since, now);
-  if (v.until !== undefined) filter.until = parseTimeArg('until', v.until, now);
+  if (since !== undefined) filter.since = parseTimeArg('since', since, now);
+  if (until !== undefined) filter.until = parseTimeArg('until', until, now);
   if (filter.since !== undefined && filter.until !== undefined && filter.since >= filter.until) {
-    throw new Error(`--since ${v.since} is not before --until ${v.until}: nothing can match`);
+    throw new Error(`--since ${since} is not before --until ${until}: nothing can match`);
   }
   return filter;
 }

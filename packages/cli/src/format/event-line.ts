@@ -12,19 +12,19 @@ function actorOf(e: QuerytrailEvent): string {
 /** What the event says happened, in a few words: the statement, a gap's loss, a chain's start. */
 function whatOf(e: QuerytrailEvent): string {
   if (e.gap) {
-    const seqs = e.gap.first_seq === undefined ? '' : ` (seq ${e.gap.first_seq}..${e.gap.last_seq})`;
+    const seqs = e.gap.first_seq === undefined ? '' : ` (seq ${safeText(e.gap.first_seq)}..${safeText(e.gap.last_seq)})`;
     // A recording failure's gap names the statement that went without its record.
     const statement = e.statement ? `; statement: ${oneLine(e.statement.text ?? e.statement.summary ?? e.statement.command, MAX_TEXT)}` : '';
-    return `${e.gap.count} record(s) lost${seqs}: ${oneLine(e.gap.cause)}${statement}`;
+    return `${safeText(e.gap.count)} record(s) lost${seqs}: ${oneLine(e.gap.cause)}${statement}`;
   }
   if (e.genesis) {
-    const after = e.genesis.previous ? `, after chain ${safeText(e.genesis.previous.chain_id)} seq ${e.genesis.previous.seq}` : '';
+    const after = e.genesis.previous ? `, after chain ${safeText(e.genesis.previous.chain_id)} seq ${safeText(e.genesis.previous.seq)}` : '';
     return `chain ${safeText(e.integrity?.chain_id ?? '?')} starts: ${safeText(e.genesis.reason)}${after}`;
   }
   if (e.alert) return `${safeText(e.alert.kind)} ${safeText(e.alert.severity)}: ${oneLine(e.alert.reason)}`;
   if ((e.type === 'sdk.start' || e.type === 'sdk.stop') && e.source?.service) {
     const svc = e.source.service;
-    return oneLine(`${svc.name}${svc.env ? ` (${svc.env})` : ''} pid ${e.source.pid} on ${e.source.host}, ${e.source.sdk?.name} ${e.source.sdk?.version}`);
+    return oneLine(`${svc.name}${svc.env ? ` (${svc.env})` : ''} pid ${String(e.source.pid)} on ${e.source.host}, ${e.source.sdk?.name} ${e.source.sdk?.version}`);
   }
   if (e.statement) return oneLine(e.statement.text ?? e.statement.summary ?? e.statement.command ?? '', MAX_TEXT);
   if (e.db) return oneLine(`${e.db.system} ${e.db.server?.address ?? ''}${e.db.server?.port ? `:${e.db.server.port}` : ''}`);
@@ -51,8 +51,8 @@ function verdictOf(e: QuerytrailEvent): string {
 
 function detailOf(e: QuerytrailEvent): string {
   const bits: string[] = [];
-  if (e.result?.rows_returned !== undefined) bits.push(`${e.result.rows_returned} rows`);
-  if (e.result?.rows_affected !== undefined) bits.push(`${e.result.rows_affected} affected`);
+  if (e.result?.rows_returned !== undefined) bits.push(`${safeText(e.result.rows_returned)} rows`);
+  if (e.result?.rows_affected !== undefined) bits.push(`${safeText(e.result.rows_affected)} affected`);
   if (typeof e.duration_us === 'number') bits.push(`${(e.duration_us / 1000).toFixed(1)} ms`);
   const tags = e.sensitivity?.tags ?? [];
   if (tags.length > 0) bits.push(`tags ${tags.map(safeText).join(',')}`);

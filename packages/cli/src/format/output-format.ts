@@ -19,6 +19,18 @@ export function outputFormat(values: { format?: string | undefined; json?: boole
   return format as OutputFormat;
 }
 
+/**
+ * The text for one event, or `unreadable` (why) when an event of an odd shape cannot be put in this
+ * format: the caller names it as it names any unreadable line, and goes on.
+ */
+export function printable(found: StoredEvent, format: OutputFormat): { text: string | undefined } | { unreadable: string } {
+  try {
+    return { text: formatEvent(found, format) };
+  } catch (err) {
+    return { unreadable: `no ${format} form for this event (${(err as Error).message})` };
+  }
+}
+
 /** The text to print for one event in `format`, with its newline; undefined when the format has no form for it. */
 export function formatEvent(found: StoredEvent, format: OutputFormat): string | undefined {
   switch (format) {

@@ -24,10 +24,11 @@ export function sectionsText(title: string, sections: readonly Section[]): strin
 
 /**
  * Markdown that renders what the evidence says and nothing else: control characters escaped, and
- * the characters Markdown or HTML would act on (`* _ [ ] < > | \` and backquotes) backslash-escaped.
+ * every character Markdown, GFM or HTML would act on backslash-escaped: emphasis, code, links and
+ * autolinks (`:` breaks `https://`, `.` breaks `www.`), strikethrough, entities (`&`), tags and table cells.
  */
 function md(s: string): string {
-  return safeText(s).replace(/[\\`*_[\]<>|#!]/g, (c) => `\\${c}`);
+  return safeText(s).replace(/[\\`*_[\]<>|#!~&:.]/g, (c) => `\\${c}`);
 }
 
 /** Sections as GitHub-flavoured Markdown, for a ticket or a review document. */

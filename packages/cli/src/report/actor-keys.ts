@@ -5,9 +5,17 @@ export const NO_ACTOR = '(none)';
 /** A merged ORM statement's callers carry only an id: keyed so the builder can find their type later. */
 export const CALLER_PREFIX = 'caller\u0000';
 
+/**
+ * An id as it appears in a key: quoted (JSON) when it could be read as key syntax (` via `, or the
+ * `(none)` of no actor), so an actor id such as "alice via human:mallory" cannot pass for impersonation.
+ */
+export function keyId(id: string): string {
+  return / via |^\(none\)$|^".*"$/.test(id) ? JSON.stringify(id) : id;
+}
+
 function keyOf(actor: Actor): string {
-  const own = `${actor.type}:${actor.id}`;
-  return actor.impersonator ? `${own} via ${actor.impersonator.type ?? 'unknown'}:${actor.impersonator.id}` : own;
+  const own = `${actor.type}:${keyId(actor.id)}`;
+  return actor.impersonator ? `${own} via ${actor.impersonator.type ?? 'unknown'}:${keyId(actor.impersonator.id)}` : own;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { QuerytrailEvent } from '@querytrail/core';
-import { CALLER_PREFIX, creditedActors, primaryActor } from './actor-keys.js';
+import { CALLER_PREFIX, creditedActors, keyId, primaryActor } from './actor-keys.js';
 import type { ActorSummary, IntegritySummary, ItemList, Report, ReportItem, SensitiveColumn } from './report.js';
 import { REPORT_SCHEMA } from './report.js';
 
@@ -35,13 +35,20 @@ const bump = (counts: Record<string, number>, key: string, by = 1) => {
   counts[key] = (counts[key] ?? 0) + by;
 };
 
+/** The `top` oldest events of a list (by time: attempts left open are added at the end, yet may be the oldest). */
 class Items {
   total = 0;
   readonly items: ReportItem[] = [];
   constructor(private readonly top: number) {}
   add(e: QuerytrailEvent, outcome?: string): void {
     this.total += 1;
-    if (this.items.length < this.top) this.items.push(itemOf(e, outcome));
+    if (this.top === 0) return;
+    if (this.items.length === this.top && e.time >= this.items[this.items.length - 1]!.time) return;
+    const item = itemOf(e, outcome);
+    let at = this.items.length;
+    while (at > 0 && this.items[at - 1]!.time > item.time) at -= 1;
+    this.items.splice(at, 0, item);
+    if (this.items.length > this.top) this.items.pop();
   }
   list(): ItemList {
     return { total: this.total, items: this.items };
@@ -79,16 +86,23 @@ function mergeActor(a: ActorState, b: ActorState): void {
   if (!a.name && b.name) a.name = b.name;
 }
 
-/** How a statement touched a sensitive column: through an object it read, or one it wrote. */
-function accessOf(e: QuerytrailEvent, object: string): 'read' | 'write' {
+/**
+ * How a statement touched a sensitive column: written when an object it writes lists that column
+ * (`UPDATE t SET ssn = …`, `INSERT`), else read (a column in WHERE or the select list, or a `SELECT *`
+ * the analysis could not expand). The object must be the matched one: same name, and same schema when both have one.
+ */
+function accessOf(e: QuerytrailEvent, object: string, column: string): 'read' | 'write' {
   const lower = object.toLowerCase();
+  const dot = lower.lastIndexOf('.');
+  const name = lower.slice(dot + 1);
+  const schema = dot < 0 ? undefined : lower.slice(0, dot);
+  const col = column.toLowerCase();
   for (const o of e.objects ?? []) {
-    const name = o.name.toLowerCase();
-    if (lower === name || (o.schema !== undefined && lower === `${o.schema.toLowerCase()}.${name}`) || lower.endsWith(`.${name}`)) {
-      return o.access === 'read' ? 'read' : 'write';
-    }
+    if (o.access === 'read' || o.name.toLowerCase() !== name) continue;
+    if (schema !== undefined && o.schema !== undefined && o.schema.toLowerCase() !== schema) continue;
+    if ((o.columns ?? []).some((c) => c.toLowerCase() === col)) return 'write';
   }
-  return 'read'; // not among the objects (a SELECT * not resolved): taken as the read it most likely was
+  return 'read';
 }
 
 /**
@@ -217,21 +231,22 @@ export class ReportBuilder {
       const column = `${m.object}.${m.column}`;
       if (seen.has(column)) continue;
       seen.add(column);
+      const access = accessOf(e, m.object, m.column);
+      if (outcome !== 'unknown' && access === 'read' && outcome !== 'success') continue; // a failed read read nothing
       let c = this.sensitive.get(column);
       if (!c) {
         c = { column, category: m.category ?? 'unknown', rule_id: m.rule_id ?? '', reads: 0, rows_returned: 0, writes: 0, unfinished: 0, actors: [], actorSet: new Set() };
         this.sensitive.set(column, c);
       }
-      const access = accessOf(e, m.object);
       if (outcome === 'unknown') c.unfinished += 1;
       else if (access === 'write') {
         c.writes += 1;
         wrote = true;
-      } else if (outcome === 'success') {
+      } else {
         c.reads += 1;
         c.rows_returned += rows;
         read = true;
-      } else continue; // a failed read read nothing
+      }
       for (const a of actors) c.actorSet.add(a.actor);
     }
     for (const a of actors) {
@@ -243,33 +258,46 @@ export class ReportBuilder {
     }
   }
 
-  /** Caller-only actors take the type their id has elsewhere in the report, or `unknown`. */
-  private resolvedActors(): ActorState[] {
-    const byId = new Map<string, ActorState[]>();
+  /**
+   * Caller-only actors (`caller\0id`) take the one key their id has elsewhere in the report (exactly
+   * that id, not impersonated), or `unknown:id` when there is none or more than one: never a guess.
+   */
+  private callerKeys(): Map<string, string> {
+    const byId = new Map<string, string[]>();
     for (const a of this.actors.values()) {
-      if (a.actor.startsWith(CALLER_PREFIX) || a.actor.includes(' via ')) continue;
+      if (a.actor.startsWith(CALLER_PREFIX) || a.actor.includes(' via ') || a.actor === '(none)') continue;
       const id = a.actor.slice(a.actor.indexOf(':') + 1);
-      byId.set(id, [...(byId.get(id) ?? []), a]);
+      byId.set(id, [...(byId.get(id) ?? []), a.actor]);
     }
-    const out: ActorState[] = [];
-    for (const a of this.actors.values()) {
-      if (!a.actor.startsWith(CALLER_PREFIX)) {
-        out.push(a);
-        continue;
-      }
-      const id = a.actor.slice(CALLER_PREFIX.length);
+    const out = new Map<string, string>();
+    for (const key of this.actors.keys()) {
+      if (!key.startsWith(CALLER_PREFIX)) continue;
+      const id = keyId(key.slice(CALLER_PREFIX.length));
       const same = byId.get(id);
-      if (same?.length === 1) mergeActor(same[0]!, a);
-      else out.push({ ...a, actor: `unknown:${id}` });
+      out.set(key, same?.length === 1 ? same[0]! : `unknown:${id}`);
     }
     return out;
+  }
+
+  private resolvedActors(callers: Map<string, string>): ActorState[] {
+    const out = new Map<string, ActorState>();
+    for (const a of this.actors.values()) if (!a.actor.startsWith(CALLER_PREFIX)) out.set(a.actor, a);
+    for (const a of this.actors.values()) {
+      if (!a.actor.startsWith(CALLER_PREFIX)) continue;
+      const key = callers.get(a.actor)!;
+      const into = out.get(key);
+      if (into) mergeActor(into, a);
+      else out.set(key, { ...a, actor: key });
+    }
+    return [...out.values()];
   }
 
   build(meta: { inputs: string[]; selection: Record<string, unknown>; integrity: IntegritySummary; unreadable: number; partialTails: number; now: Date }): Report {
     // Attempts never completed: sent, outcome unknown. They count as statements of their actors.
     for (const e of this.openAttempts.values()) this.statement(e, 'unknown');
     this.openAttempts.clear();
-    const actors: ActorSummary[] = this.resolvedActors()
+    const callers = this.callerKeys();
+    const actors: ActorSummary[] = this.resolvedActors(callers)
       .map(({ tableCounts, ...a }) => ({
         ...a,
         tables: [...tableCounts.entries()]
@@ -278,11 +306,7 @@ export class ReportBuilder {
           .map(([t]) => t),
       }))
       .sort((x, y) => y.statements - x.statements || (x.actor < y.actor ? -1 : 1));
-    const resolveKey = (key: string) => {
-      if (!key.startsWith(CALLER_PREFIX)) return key;
-      const id = key.slice(CALLER_PREFIX.length);
-      return actors.find((a) => a.actor.endsWith(`:${id}`) && !a.actor.includes(' via '))?.actor ?? `unknown:${id}`;
-    };
+    const resolveKey = (key: string) => callers.get(key) ?? key;
     const sensitive = [...this.sensitive.values()]
       .map(({ actorSet, ...c }) => ({ ...c, actors: [...new Set([...actorSet].map(resolveKey))].sort() }))
       .sort((x, y) => y.rows_returned - x.rows_returned || y.reads + y.writes - (x.reads + x.writes) || (x.column < y.column ? -1 : 1));

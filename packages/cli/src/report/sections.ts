@@ -29,7 +29,7 @@ function selectionArgs(selection: Record<string, unknown>): string[] {
 function itemSection(title: string, list: ItemList, empty: string, search: string[], extra: string[] = []): Section {
   if (list.total === 0) return { title, lines: [empty] };
   const lines = [...extra];
-  if (list.total > list.items.length) lines.push(`${list.total} in all; the first ${list.items.length} below. All of them: querytrail search ${search.map(shellWord).join(' ')}`);
+  if (list.total > list.items.length) lines.push(`${list.total} in all; the oldest ${list.items.length} below. To list them (and some neighbours: search has no option for exactly this section): querytrail search ${search.map(shellWord).join(' ')}`);
   return {
     title: `${title} (${list.total})`,
     lines,
@@ -53,6 +53,7 @@ export function reportSections(r: Report): Section[] {
   const inputs = r.inputs;
   const selected = selectionArgs(r.selection);
   const search = (...options: string[]) => [...inputs, ...selected, ...options];
+  const period = selectionArgs(Object.fromEntries(Object.entries(r.selection).filter(([k]) => k === 'since' || k === 'until')));
 
   const i = r.integrity;
   const integrity: string[] = [];
@@ -85,11 +86,11 @@ export function reportSections(r: Report): Section[] {
   out.push(
     r.gaps.total === 0
       ? { title: 'Lost records', lines: ['none: no sink.gap record in this evidence in the period'] }
-      : itemSection('Lost records', r.gaps, '', [...inputs, '--type', 'sink.gap'], [`${r.gaps.records_lost} record(s) lost in all, each loss recorded (whatever the selection)`]),
+      : itemSection('Lost records', r.gaps, '', [...inputs, ...period, '--type', 'sink.gap'], [`${r.gaps.records_lost} record(s) lost in all, each loss recorded (whatever the selection)`]),
   );
   out.push(
     itemSection('Sent, outcome never recorded', r.unfinished, 'none', search('--type', 'db.query.attempt'), [
-      'attempts (sync mode) with no db.query: the process died after sending, or the statement was still running',
+      'attempts (sync mode) with no db.query naming them: each may have been sent (an attempt is durable before its statement is sent); the process died, or the statement was still running',
     ]),
   );
   out.push(itemSection('Blocked statements', r.blocked, 'none', search('--outcome', 'blocked')));
@@ -140,6 +141,6 @@ export function reportSections(r: Report): Section[] {
         },
   );
   out.push(itemSection('Failed statements', r.failures, 'none', search('--outcome', 'failure', '--type', 'db.query')));
-  out.push(itemSection('Chain starts', r.chain_starts, 'none', [...inputs, '--type', 'chain.genesis']));
+  out.push(itemSection('Chain starts', r.chain_starts, 'none', [...inputs, ...period, '--type', 'chain.genesis']));
   return out;
 }

@@ -25,8 +25,9 @@ export function wrapPoolEnd(pool: PgPoolLike): void {
     open.size === 0
       ? Promise.resolve()
       : new Promise<void>((resolve) => {
+          // Not unref'd: a client that never closes (its connect failed without a 'remove') must still
+          // let end() settle after the bound, not let the process exit under the app's shutdown.
           const timer = setTimeout(resolve, CLOSE_WAIT_MS);
-          timer.unref();
           drained = () => {
             clearTimeout(timer);
             resolve();
@@ -39,9 +40,10 @@ export function wrapPoolEnd(pool: PgPoolLike): void {
     const ended = end.call(this) as Promise<void>;
     const settled = ended.then(closed);
     if (typeof callback !== 'function') return settled;
+    // On a later tick, as pg-pool would: an exception thrown by the callback stays uncaught, not a rejection nobody handles.
     settled.then(
-      () => (callback as (err?: unknown) => void)(),
-      (err: unknown) => (callback as (err?: unknown) => void)(err),
+      () => process.nextTick(callback as (err?: unknown) => void),
+      (err: unknown) => process.nextTick(callback as (err?: unknown) => void, err),
     );
     return undefined;
   };
