@@ -73,3 +73,25 @@ for (const [shape, run] of Object.entries(shapes)) {
     }
   });
 }
+
+test('mysql2 sync mode: query(sql, cb) then end() at once runs the query, as it does without querytrail', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'qt-mysql2-end-'));
+  try {
+    const auditor = createAuditor({ service: { name: 'mysql2-end' }, journal: { dir, mode: 'sync' }, catalog: { mode: false } });
+    const conn = auditor.instrumentMysql2(mysql.createConnection(DB));
+    const rows = await new Promise<unknown>((resolve, reject) => {
+      conn.query('SELECT 41 + 1 AS answer /* then-end */', (err, result) => (err ? reject(err) : resolve(result)));
+      conn.end();
+    });
+    assert.deepEqual(rows, [{ answer: 42 }]);
+    await auditor.close();
+    const texts = readdirSync(dir)
+      .filter((f) => f.endsWith('.jsonl') && !f.includes('checkpoints'))
+      .flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n'))
+      .map((l) => JSON.parse(l) as { type: string; statement?: { text?: string }; result?: { outcome?: string } })
+      .filter((e) => e.type === 'db.query' && e.statement?.text?.includes('then-end'));
+    assert.deepEqual(texts.map((e) => e.result?.outcome), ['success']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import { connectionState } from './state.js';
 import type { AnyFunction, ConnectionLike, PoolLike } from './types.js';
 
 /** How long end() waits past mysql2 for the sockets to close. */
@@ -35,21 +36,32 @@ function whenClosed(streams: readonly (EventEmitter | undefined)[], done: () => 
   }
 }
 
-/** A standalone Connection: end(cb) calls back once its socket has closed. (A PoolConnection's end() releases it: left alone.) */
+/**
+ * A standalone Connection's end(): queued behind statements still waiting for their attempt record
+ * (sync delivery), as mysql2 itself would queue QUIT behind them, so `conn.query(sql, cb); conn.end()`
+ * runs the query; and its callback called once the socket has closed. (A PoolConnection's end()
+ * releases it: left alone.)
+ */
 export function holdConnectionEnd(conn: ConnectionLike): void {
   const c = conn as ConnectionLike & { end?: AnyFunction; release?: unknown };
   if (typeof c.end !== 'function' || typeof c.release === 'function') return;
   const end = c.end;
   c.end = function (this: ConnectionLike, callback?: unknown, ...rest: unknown[]): unknown {
-    if (typeof callback !== 'function') return end.call(this, callback, ...rest);
     const stream = this.stream;
-    return end.call(
-      this,
-      function (this: unknown, ...args: unknown[]) {
-        whenClosed([stream], () => (callback as AnyFunction).apply(this, args));
-      },
-      ...rest,
-    );
+    const quit = () =>
+      typeof callback !== 'function'
+        ? end.call(this, callback, ...rest)
+        : end.call(
+            this,
+            function (this: unknown, ...args: unknown[]) {
+              whenClosed([stream], () => (callback as AnyFunction).apply(this, args));
+            },
+            ...rest,
+          );
+    const sends = connectionState(this)?.sends;
+    if (sends === undefined || sends.empty) return quit();
+    sends.add(undefined, quit, () => undefined);
+    return undefined;
   };
 }
 
