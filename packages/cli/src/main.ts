@@ -37,12 +37,9 @@ const stdio: Io = {
   // Made only when a command reads input: an unread stdin must not keep the process alive.
   get input() {
     const lines = createInterface({ input: process.stdin, crlfDelay: Number.POSITIVE_INFINITY });
-    // The first Ctrl-C ends the input, so the shell finishes the statement under way and closes its
-    // journal (final checkpoint, sdk.stop); a second one stops the process as usual.
-    const stop = () => lines.close();
-    process.once('SIGINT', stop);
-    lines.on('SIGINT', stop);
-    lines.once('close', () => process.off('SIGINT', stop));
+    // Ctrl-C on a terminal in raw mode reaches readline, not the process: passed on as the signal
+    // the shell handles (it stops sending and closes its journal).
+    lines.on('SIGINT', () => process.emit('SIGINT'));
     return lines;
   },
   get interactive() {

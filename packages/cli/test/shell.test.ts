@@ -9,6 +9,7 @@ import type { Report } from '../src/report/report.js';
 import { StatementSplitter } from '../src/shell/statement-splitter.js';
 import { runCli } from './support/cli-io.js';
 
+
 /** The audited shell against the real PostgreSQL and MariaDB: what it runs, refuses and records. */
 
 const PG_URL = 'postgres://postgres@127.0.0.1:5432/test';
@@ -61,7 +62,7 @@ test('shell on PostgreSQL: statements run as the actor; a destructive one is ref
   assert.match(r.out, /BLOCKED \(QT_ERR_POLICY_BLOCKED, rule destructive\): destructive statement \(DELETE without WHERE\)/);
   assert.match(r.out, /break-glass armed for the next statement: INC-9 stale rows\nDELETE 2\n/);
   assert.match(r.out, /actor human:dev1 \(asserted\), session [0-9a-f-]{36}, source workstation/);
-  assert.match(r.err, /5 statement\(s\), 1 failed or blocked/);
+  assert.match(r.err, /5 statement\(s\), 1 failed, blocked or not run/);
 
   const report = JSON.parse((await cli(['report', dir, '--format', 'json', '--actor', 'dev1'])).out) as Report;
   assert.equal(report.integrity.ok, true);
@@ -116,15 +117,80 @@ test('shell: a missing journal, a bad policy, an unknown scheme and an unreachab
   assert.match(down.err, /ECONNREFUSED/);
 });
 
-test('statement splitter: ends only at a ; outside quotes, dollar quotes and comments; waits for the rest', () => {
+test('statement splitter: cuts where the server does (the analysis lexer), never inside strings, comments or routine bodies', () => {
   const pgs = new StatementSplitter('postgres');
   assert.deepEqual(pgs.push("SELECT 'a;b', \"c;d\" -- e;f"), []);
-  assert.deepEqual(pgs.push('; SELECT $x$ ; $x$, /* ; */ 1;'), [`SELECT 'a;b', "c;d" -- e;f\n`.trim(), 'SELECT $x$ ; $x$, /* ; */ 1']);
-  assert.deepEqual(pgs.push("SELECT 'it''s"), []);
+  assert.deepEqual(pgs.push('; SELECT $x$ ; $x$, /* ; /* nested ; */ still; */ 1;'), [`SELECT 'a;b', "c;d"`, 'SELECT $x$ ; $x$, /* ; /* nested ; */ still; */ 1']);
+  assert.deepEqual(pgs.push("UPDATE t SET note = E'it\\'s; DELETE FROM t; --' WHERE id = 1;"), ["UPDATE t SET note = E'it\\'s; DELETE FROM t; --' WHERE id = 1"], "an E'' string keeps its ; and its quote");
+  assert.deepEqual(pgs.push('SELECT a$b; SELECT 2;'), ['SELECT a$b', 'SELECT 2'], '$ inside an identifier is no dollar quote');
+  assert.deepEqual(pgs.push('CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; DELETE FROM t;'), [], 'inside BEGIN ATOMIC: wait for END');
+  assert.deepEqual(pgs.push('END;'), ['CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; DELETE FROM t;\nEND']);
+  assert.deepEqual(pgs.push("SELECT 'open"), []);
   assert.equal(pgs.pending, true);
-  assert.deepEqual(pgs.push("'; SELECT 'a\\';"), ["SELECT 'it''s\n'", "SELECT 'a\\'"], 'a backslash is a plain character in PostgreSQL');
+  assert.deepEqual(pgs.push("';"), ["SELECT 'open\n'"]);
+  assert.deepEqual(pgs.push('-- only a comment'), []);
+  assert.equal(pgs.pending, false, 'a comment-only line leaves nothing pending: a backslash command may follow');
   const my = new StatementSplitter('mysql');
-  assert.deepEqual(my.push("SELECT 'a\\';b'; # c;d"), ["SELECT 'a\\';b'"], 'MySQL: backslash escapes the quote; # starts a comment');
-  assert.deepEqual(my.push('SELECT `x;y` FROM t;;'), ['# c;d\nSELECT `x;y` FROM t']);
+  assert.deepEqual(my.push("SELECT 'a\\';b', 5--1; # c;d"), ["SELECT 'a\\';b', 5--1"], 'MySQL: backslash escapes the quote; --1 is arithmetic; # starts a comment');
+  assert.deepEqual(my.push('SELECT `x;y` FROM t;;'), ['SELECT `x;y` FROM t']);
   assert.equal(my.rest(), undefined);
+});
+
+test('shell: each statement of a -c text is sent on its own; a text that cannot be cut is not sent', async () => {
+  const dir = journal();
+  const r = await cli(['shell', '--url', PG_URL, '--journal', dir, '--actor', 'dev4', '-c', "SELECT 1 AS a; SELECT 2 AS b", '-c', "SELECT 'open"]);
+  assert.equal(r.code, 1);
+  assert.match(r.out, / a\n-+\n 1\n\(1 row\)\n b\n-+\n 2\n\(1 row\)\n/);
+  assert.match(r.err, /-c "SELECT 'open": unterminated string: not run/);
+  assert.match(r.err, /no --policy: every statement is recorded, but none is blocked/);
+  const texts = (await cli(['search', dir, '--actor', 'dev4', '--type', 'db.query', '--json'])).out.trim().split('\n').map((l) => JSON.parse(l).statement.text);
+  assert.deepEqual(texts, ['SELECT 1 AS a', 'SELECT 2 AS b']);
+  const big = await cli(['shell', '--url', PG_URL, '--journal', journal(), '-c', 'SELECT generate_series(1, 200000) AS n']);
+  assert.equal(big.code, 0, big.out.slice(-300));
+  assert.match(big.out, /\(200000 rows\)\n$/, 'a result larger than a call has room for arguments');
+});
+
+test('shell: Ctrl-C sends nothing further and closes the journal; a lost connection fails the next statement, not the shell', async () => {
+  const dir = journal();
+  async function* typed(): AsyncIterable<string> {
+    yield 'SELECT pg_backend_pid() AS pid;';
+    await new Promise((r) => setTimeout(r, 20));
+    process.emit('SIGINT');
+    yield 'SELECT 2 AS never_sent;';
+  }
+  const r = await runCli(['shell', '--url', PG_URL, '--journal', dir, '--actor', 'dev5'], { input: typed() });
+  assert.equal(r.code, 130);
+  assert.match(r.err, /interrupted: closing the journal/);
+  const types = (await cli(['search', dir, '--json'])).out.trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(!types.some((e) => e.statement?.text?.includes('never_sent')), 'nothing sent after Ctrl-C');
+  assert.equal(types.at(-1).type, 'sdk.stop', 'the journal was closed');
+
+  const lostDir = journal();
+  const admin = new pg.Client(PG_URL);
+  await admin.connect();
+  async function* killed(): AsyncIterable<string> {
+    yield "SELECT 1 AS before;";
+    const [row] = (await admin.query("SELECT pid FROM pg_stat_activity WHERE application_name = '' AND query LIKE 'SELECT 1 AS before%' AND pid <> pg_backend_pid()")).rows;
+    if (row) await admin.query('SELECT pg_terminate_backend($1)', [row.pid]);
+    await new Promise((r) => setTimeout(r, 100));
+    yield 'SELECT 2 AS after;';
+  }
+  const lost = await runCli(['shell', '--url', PG_URL, '--journal', lostDir, '--actor', 'dev6'], { input: killed() });
+  await admin.end();
+  assert.equal(lost.code, 1, lost.err);
+  assert.match(lost.err, /the connection was lost/);
+  assert.match(lost.out, /ERROR|not sent: the connection was lost/);
+  const last = (await cli(['search', lostDir, '--json'])).out.trim().split('\n').map((l) => JSON.parse(l)).at(-1);
+  assert.equal(last.type, 'sdk.stop');
+});
+
+test('shell: no password in messages; dual control and break-glass refused where they cannot mean anything', async () => {
+  const bad = await cli(['shell', '--url', 'postgres://u:s3cr/et:x@127.0.0.1:99999/test', '--journal', journal()]);
+  assert.equal(bad.code, 2);
+  assert.ok(!bad.err.includes('s3cr'), bad.err);
+  const input = ['\\approve CHG-1 DEV7 1h', '\\breakglass because', '\\approve CHG-1 carol 999999999d'].join('\n');
+  const r = await cli(['shell', '--url', PG_URL, '--journal', journal(), '--actor', 'dev7'], input);
+  assert.match(r.out, /the approver must be someone else than you \(dual control\)/);
+  assert.match(r.out, /\\breakglass: no --policy, so nothing is blocked/);
+  assert.match(r.out, /\\approve needs a ticket, its approver and when it expires/);
 });

@@ -4,9 +4,9 @@ import { parseArgs } from 'node:util';
 import { type Actor, type AuditContext, createAuditor, loadPolicy, QueryBlockedError, QuerytrailError } from '@querytrail/core';
 import { safeText } from '../format/safe-text.js';
 import type { Io } from '../main.js';
-import { openConnection, type ShellConnection } from '../shell/db-connection.js';
+import { openConnection, PASSWORD_ENV, redactUrl, type ShellConnection } from '../shell/db-connection.js';
 import { renderResult } from '../shell/render-result.js';
-import { StatementSplitter } from '../shell/statement-splitter.js';
+import { StatementSplitter, statementsOf } from '../shell/statement-splitter.js';
 
 const HELP = `usage: querytrail shell --url URL --journal DIR [options] [-c SQL]...
 
@@ -15,12 +15,13 @@ querytrail as it would in an application (context source "workstation"), is chec
 before it is sent, and is journaled first (sync mode) with who sent it. Statements end with ';'.
 
   --url URL           postgres://user@host:5432/db or mysql://user@host:3306/db (mariadb:// too);
-                      the password may also come from PGPASSWORD / the driver's own settings
+                      give the password in ${PASSWORD_ENV} rather than in the URL, which ps shows
   --journal DIR       where the evidence is written (required)
   --actor ID          who you are (default: your operating-system user name); recorded as the actor
   --actor-type T      human (default), service, bot, system
   --name NAME         your display name, recorded with the actor
-  --policy FILE       a policy file (docs/policy.md); rejected at start if it is not valid
+  --policy FILE       a policy file (docs/policy.md); rejected at start if it is not valid; without
+                      one, statements are recorded but none is blocked (the shell says so)
   --signing-key FILE  an Ed25519 private key (PEM) to sign the journal's checkpoints
   --mode M            sync (default: evidence first), auto or async
   --service NAME      the service name in the evidence (default: querytrail-shell)
@@ -33,8 +34,11 @@ While typing:
   \\whoami                      the actor and session this shell records
   \\q                           quit
 
-Exit status: 0 when every statement succeeded, 1 when any failed or was blocked, 2 for a usage,
-connection or policy error.
+Each statement is sent on its own (the server refuses a text of several). Ctrl-C sends nothing
+further, lets the statement under way finish and closes the journal; a second Ctrl-C stops at once.
+
+Exit status: 0 when every statement succeeded, 1 when any failed, was blocked or was left without
+its ';', 2 for a usage, connection or policy error, 130 after Ctrl-C.
 `;
 
 function parseOptions(argv: string[]) {
@@ -68,7 +72,10 @@ const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 
 /** An approval's expiry: an RFC 3339 time with a zone, or a duration from now (30m, 2h, 1d); undefined if neither. */
 function approvalExpiry(value: string): string | undefined {
   const ahead = /^(\d+)([smhd])$/.exec(value);
-  if (ahead) return new Date(Date.now() + Number(ahead[1]) * UNIT_MS[ahead[2]!]!).toISOString();
+  if (ahead) {
+    const at = Date.now() + Number(ahead[1]) * UNIT_MS[ahead[2]!]!;
+    return Number.isFinite(at) && at < 8.64e15 ? new Date(at).toISOString() : undefined; // beyond any date: not an expiry
+  }
   if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/i.test(value)) return undefined;
   const ms = Date.parse(value);
   return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
@@ -89,6 +96,7 @@ export async function runShell(argv: string[], io: Io): Promise<number> {
   }
   let auditor: ReturnType<typeof createAuditor>;
   let actor: Actor;
+  let hasPolicy = false;
   try {
     if (!v.url) throw new Error('--url: which database (postgres://user@host:5432/db or mysql://user@host:3306/db)');
     if (!v.journal) throw new Error('--journal DIR: where the evidence goes (required: an audited shell without a journal would not be one)');
@@ -107,6 +115,7 @@ export async function runShell(argv: string[], io: Io): Promise<number> {
       session_id: randomUUID(),
     };
     const policy = v.policy === undefined ? undefined : loadPolicy(v.policy);
+    hasPolicy = policy !== undefined;
     auditor = createAuditor({
       service: { name: v.service ?? 'querytrail-shell' },
       journal: { dir: v.journal, mode: mode as (typeof MODES)[number], ...(v['signing-key'] ? { signingKey: { file: v['signing-key'] } } : {}) },
@@ -118,12 +127,19 @@ export async function runShell(argv: string[], io: Io): Promise<number> {
   }
 
   const base: AuditContext = { actor, source: 'workstation' };
+  if (!hasPolicy) io.err('querytrail shell: no --policy: every statement is recorded, but none is blocked, and \\breakglass / \\approve have nothing to override\n');
+  let lost: Error | undefined;
   let conn: ShellConnection;
   try {
     await auditor.ready();
-    conn = await auditor.runWithContext(base, () => openConnection(v.url!, auditor));
+    conn = await auditor.runWithContext(base, () =>
+      openConnection(v.url!, auditor, (err) => {
+        lost = err;
+        io.err(`querytrail shell: the connection was lost: ${safeText(err.message)}\n`);
+      }),
+    );
   } catch (err) {
-    io.err(`querytrail shell: ${(err as Error).message}\n`);
+    io.err(`querytrail shell: ${safeText(redactUrl((err as Error).message))}\n`);
     await auditor.close();
     return 2;
   }
@@ -131,11 +147,25 @@ export async function runShell(argv: string[], io: Io): Promise<number> {
   let failures = 0;
   let count = 0;
   let armed: Armed = {};
+  // Ctrl-C (any time, whatever the input): no further statement is sent, the one under way finishes,
+  // and the connection and the journal are closed properly. A second Ctrl-C stops at once.
+  let interrupted = false;
+  const onInterrupt = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    io.err('\nquerytrail shell: interrupted: closing the journal (Ctrl-C again to stop at once)\n');
+    const input = io.input as { close?: () => void } | undefined;
+    input?.close?.();
+  };
+  process.on('SIGINT', onInterrupt);
+
   const run = async (sql: string): Promise<void> => {
+    if (interrupted) return;
     count += 1;
     const context: AuditContext = { ...base, request: { id: `${actor.session_id}:${count}` }, ...armed };
     armed = {};
     try {
+      if (lost) throw new Error(`not sent: the connection was lost (${lost.message})`);
       io.out(renderResult(await auditor.runWithContext(context, () => conn.query(sql))));
     } catch (err) {
       failures += 1;
@@ -144,7 +174,7 @@ export async function runShell(argv: string[], io: Io): Promise<number> {
       else io.out(`ERROR${(err as { code?: string }).code ? ` ${safeText((err as { code?: string }).code)}` : ''}: ${safeText((err as Error).message)}\n`);
     }
   };
-  /** A backslash command; returns false for \q. */
+  /** A backslash command; returns false for \\q. */
   const meta = (line: string): boolean => {
     const [command, ...args] = line.trim().split(/\s+/);
     switch (command) {
@@ -156,6 +186,7 @@ export async function runShell(argv: string[], io: Io): Promise<number> {
       case '\\breakglass': {
         const reason = line.trim().slice(command.length).trim();
         if (reason === '') io.out('\\breakglass needs a reason: it goes into the evidence\n');
+        else if (!hasPolicy) io.out('\\breakglass: no --policy, so nothing is blocked and there is nothing to override\n');
         else {
           armed = { ...armed, breakGlass: { reason } };
           io.out(`break-glass armed for the next statement: ${safeText(reason)}\n`);
@@ -167,6 +198,10 @@ export async function runShell(argv: string[], io: Io): Promise<number> {
         const expires = until === undefined ? undefined : approvalExpiry(until);
         if (!ticket || !approver || expires === undefined) {
           io.out('\\approve needs a ticket, its approver and when it expires (a time with a zone, or how long from now): \\approve CHG-123 carol 2h\n');
+        } else if (approver.toLowerCase() === actor.id.toLowerCase()) {
+          io.out('\\approve: the approver must be someone else than you (dual control)\n');
+        } else if (!hasPolicy) {
+          io.out('\\approve: no --policy, so nothing is blocked and there is nothing to approve\n');
         } else {
           armed = { ...armed, approval: { ticket, approver, actor: actor.id, expires } };
           io.out(`approval ${safeText(ticket)} by ${safeText(approver)}, until ${expires}, armed for the next statement\n`);
@@ -180,27 +215,46 @@ export async function runShell(argv: string[], io: Io): Promise<number> {
   };
 
   const splitter = new StatementSplitter(conn.dialect);
-  if (v.c && v.c.length > 0) {
-    for (const sql of v.c) for (const statement of [...splitter.push(sql), ...[splitter.rest()].filter((s): s is string => s !== undefined)]) await run(statement);
-  } else {
-    if (io.interactive) io.err(`querytrail shell: ${safeText(conn.describe)} as ${safeText(actor.type)}:${safeText(actor.id)}; every statement is audited to ${v.journal}. \\q to quit.\n`);
-    const prompt = () => {
-      if (io.interactive) io.err(splitter.pending ? '  -> ' : 'qt> ');
-    };
-    prompt();
-    for await (const line of io.input ?? []) {
-      if (!splitter.pending && line.trim().startsWith('\\')) {
-        if (!meta(line)) break;
-      } else {
-        for (const statement of splitter.push(line)) await run(statement);
+  try {
+    if (v.c && v.c.length > 0) {
+      for (const text of v.c) {
+        let statements: string[];
+        try {
+          statements = statementsOf(text, conn.dialect);
+        } catch (err) {
+          failures += 1;
+          io.err(`querytrail shell: ${safeText((err as Error).message)}: not run\n`);
+          continue;
+        }
+        for (const statement of statements) await run(statement);
       }
+    } else {
+      if (io.interactive) io.err(`querytrail shell: ${safeText(conn.describe)} as ${safeText(actor.type)}:${safeText(actor.id)}; every statement is audited to ${v.journal}. \\q to quit.\n`);
+      const prompt = () => {
+        if (io.interactive) io.err(splitter.pending ? '  -> ' : 'qt> ');
+      };
       prompt();
+      for await (const line of io.input ?? []) {
+        if (interrupted) break;
+        if (!splitter.pending && line.trim().startsWith('\\')) {
+          if (!meta(line)) break;
+        } else {
+          for (const statement of splitter.push(line)) await run(statement);
+        }
+        prompt();
+      }
+      const last = splitter.rest();
+      if (last !== undefined && !interrupted) {
+        failures += 1;
+        io.err(`querytrail shell: not run, it does not end with a ';' that ends a statement: ${safeText(last.slice(0, 80))}\n`);
+      }
     }
-    const last = splitter.rest();
-    if (last !== undefined) io.err(`querytrail shell: not run, no ';' at its end: ${safeText(last.slice(0, 80))}\n`);
+  } finally {
+    process.off('SIGINT', onInterrupt);
+    await conn.close().catch(() => undefined); // a lost connection cannot be closed twice
+    await auditor.close();
   }
-  await conn.close();
-  await auditor.close();
-  io.err(`querytrail shell: ${count} statement(s), ${failures} failed or blocked; evidence in ${v.journal}\n`);
+  io.err(`querytrail shell: ${count} statement(s), ${failures} failed, blocked or not run; evidence in ${v.journal}\n`);
+  if (interrupted) return 130;
   return failures > 0 ? 1 : 0;
 }

@@ -12,7 +12,9 @@ export function sectionsText(title: string, sections: readonly Section[]): strin
     if (s.table) {
       const header = s.table.header.map(safeText);
       const rows = s.table.rows.map((r) => r.map(safeText));
-      const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+      // A loop, not Math.max(...spread): a table can have more rows than a call has room for arguments.
+      const widths = header.map((h) => h.length);
+      for (const r of rows) for (let c = 0; c < widths.length; c++) widths[c] = Math.max(widths[c]!, (r[c] ?? '').length);
       const row = (cells: readonly string[]) => `  ${cells.map((x, c) => x.padEnd(widths[c]!)).join('  ').trimEnd()}`;
       out.push(row(header));
       for (const r of rows) out.push(row(r));

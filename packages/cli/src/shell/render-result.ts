@@ -20,7 +20,9 @@ export function renderResult(r: ShellResult): string {
   if (r.columns.length === 0) return `${r.command ?? 'OK'}${r.affected === undefined ? '' : ` ${r.affected}`}\n`;
   const header = r.columns.map(safeText);
   const rows = r.rows.map((row) => row.map(cell));
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((row) => (row[c] ?? '').length)));
+  // A loop, not Math.max(...spread): a result can have more rows than a call has room for arguments.
+  const widths = header.map((h) => h.length);
+  for (const row of rows) for (let c = 0; c < widths.length; c++) widths[c] = Math.max(widths[c]!, (row[c] ?? '').length);
   const line = (cells: readonly string[]) => ` ${cells.map((x, c) => x.padEnd(widths[c]!)).join(' | ')}`.trimEnd();
   const out = [line(header), `-${widths.map((w) => '-'.repeat(w)).join('-+-')}-`, ...rows.map(line), `(${rows.length} row${rows.length === 1 ? '' : 's'})`];
   return `${out.join('\n')}\n`;

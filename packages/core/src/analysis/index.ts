@@ -10,6 +10,7 @@ export { CatalogSource, introspectCatalog, type QueryFn } from './introspect.js'
 export { loadAnalyzers } from './parsers.js';
 export { PreparedStatementTracker } from './prepared.js';
 export { mostSevere, SEVERITY } from './severity.js';
+export { splitSqlText, type SplitText, type SplitTextOptions } from './split-text.js';
 export type { Access, Analysis, AnalyzedObject, AnalyzedStatement, AnalyzeOptions, Dialect, StatementKind } from './types.js';
 
 const shared = createAnalyzer();
