@@ -76,3 +76,10 @@ test('selection options: bad values name the option and what is accepted', () =>
   assert.throws(() => filterFromOptions({ actor: [''] }, NOW), /--actor: an empty value matches nothing/);
   assert.throws(() => filterFromOptions({ text: '' }, NOW), /--text: an empty string/);
 });
+
+test('safeText: control, zero-width and bidirectional characters are shown, not obeyed', async () => {
+  const { safeText } = await import('../src/format/safe-text.js');
+  assert.equal(safeText('a\nb\u001b[8mc'), 'a\\x0ab\\x1b[8mc');
+  assert.equal(safeText('x\u202eyz\u200b\u2066'), 'x\\u202eyz\\u200b\\u2066');
+  assert.equal(safeText('plain ü ✓'), 'plain ü ✓');
+});
