@@ -96,6 +96,15 @@ export class PolicyConfigError extends ConfigError {
   }
 }
 
+/**
+ * Dual control compares people, not strings: `Alice`, ` alice` and a compatibility form of `alice`
+ * are the actor `alice` approving herself, so they are refused (fail closed).
+ */
+function samePerson(a: string, b: string): boolean {
+  const norm = (s: string) => s.normalize('NFKC').trim().toLowerCase();
+  return norm(a) === norm(b);
+}
+
 export function isCompiledPolicy(x: unknown): x is CompiledPolicy {
   return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[brand] === true;
 }
@@ -451,7 +460,9 @@ function compile(p: ParsedPolicy, issues: PolicyIssue[], options: DefinePolicyOp
     const approver = typeof rec.approver === 'string' && rec.approver.length > 0 ? rec.approver : undefined;
     if (dualControl) {
       if (approver === undefined) return { ok: false, why: `approval ${ticket} has no approver (dual control)` };
-      if (approver === actor.id || approver === actor.impersonator?.id) return { ok: false, why: `approval ${ticket} is approved by its own actor (dual control)` };
+      if (samePerson(approver, actor.id) || (actor.impersonator !== undefined && samePerson(approver, actor.impersonator.id))) {
+        return { ok: false, why: `approval ${ticket} is approved by its own actor (dual control)` };
+      }
     }
     if (approvers && (approver === undefined || !approvers.has(approver))) return { ok: false, why: `approval ${ticket}: ${approver ?? 'no approver'} may not approve` };
     return { ok: true, info: { ticket, ...(approver === undefined ? {} : { approver }), expires: iso(expires) } };

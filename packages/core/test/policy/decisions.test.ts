@@ -97,6 +97,8 @@ describe('approvals', () => {
   it('dual control: self-approval, a missing approver, a missing actor or expiry are refused', () => {
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ ...approval, approver: 'alice' }, /approved by its own actor \(dual control\)/],
+      [{ ...approval, approver: ' ALICE' }, /approved by its own actor \(dual control\)/],
+      [{ ...approval, approver: 'ａｌｉｃｅ' }, /approved by its own actor \(dual control\)/],
       [{ ticket: 'CHG-1', actor: 'alice', expires: inOneHour }, /has no approver \(dual control\)/],
       [{ ticket: 'CHG-1', approver: 'carol', expires: inOneHour }, /names no actor/],
       [{ ticket: 'CHG-1', actor: 'alice', approver: 'carol' }, /has no expiry/],
