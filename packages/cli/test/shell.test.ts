@@ -194,3 +194,19 @@ test('shell: no password in messages; dual control and break-glass refused where
   assert.match(r.out, /\\breakglass: no --policy, so nothing is blocked/);
   assert.match(r.out, /\\approve needs a ticket, its approver and when it expires/);
 });
+
+test('shell connections take one statement per text: the server refuses more, even when the URL asks for multiple statements', async () => {
+  const { createAuditor } = await import('@querytrail/core');
+  const { openConnection } = await import('../src/shell/db-connection.js');
+  const auditor = createAuditor({ service: { name: 'one-per-text' }, journal: false });
+  for (const url of [PG_URL, `${MY_URL}?multipleStatements=true`]) {
+    const conn = await openConnection(url, auditor, () => undefined);
+    try {
+      await assert.rejects(conn.query('SELECT 1; SELECT 2'), /multiple commands|SQL syntax/, url);
+      assert.deepEqual((await conn.query('SELECT 3')).rows, [[3]]);
+    } finally {
+      await conn.close();
+    }
+  }
+  await auditor.close();
+});

@@ -1,12 +1,13 @@
 import { parseArgs } from 'node:util';
 import { loadTrustedKeys, type TrustedKey, verifyJournal } from '@querytrail/core';
-import { InputError, journalFiles, verifyInputs } from '../events/journal-files.js';
+import { journalFiles, verifyInputs } from '../events/journal-files.js';
 import { scanFiles } from '../events/scan.js';
-import { eventTimeMs } from '../events/time-arg.js';
+import { preciseMs } from '../events/time-arg.js';
 import { type CompiledFilter, compileFilter } from '../filter/event-filter.js';
 import { FILTER_HELP, FILTER_OPTIONS, filterFromOptions } from '../filter/filter-options.js';
 import { sectionsMarkdown, sectionsText } from '../format/sections-output.js';
 import type { Io } from '../main.js';
+import { inputError, parseCommandLine } from './command-line.js';
 import type { IntegritySummary } from '../report/report.js';
 import { ReportBuilder } from '../report/report-builder.js';
 import { reportSections } from '../report/sections.js';
@@ -51,18 +52,9 @@ function parseOptions(argv: string[]) {
 }
 
 export async function runReport(argv: string[], io: Io, now = new Date()): Promise<number> {
-  let parsed: ReturnType<typeof parseOptions>;
-  try {
-    parsed = parseOptions(argv);
-  } catch (err) {
-    io.err(`querytrail report: ${(err as Error).message}\n${HELP}`);
-    return 2;
-  }
+  const parsed = parseCommandLine('report', HELP, io, () => parseOptions(argv));
+  if (typeof parsed === 'number') return parsed;
   const v = parsed.values;
-  if (v.help) {
-    io.out(HELP);
-    return 0;
-  }
   let files: string[];
   let filter: CompiledFilter;
   let inPeriod: (time: string) => boolean;
@@ -77,7 +69,7 @@ export async function runReport(argv: string[], io: Io, now = new Date()): Promi
     // closes its attempt, and losses and chain starts in the period are reported whatever else is selected.
     filter = compileFilter(f);
     inPeriod = (time) => {
-      const t = eventTimeMs(time);
+      const t = preciseMs(time);
       return (since === undefined || t >= since) && (until === undefined || t < until);
     };
     for (const name of Object.keys(FILTER_OPTIONS)) if (v[name as keyof typeof v] !== undefined) selection[name] = v[name as keyof typeof v];
@@ -98,8 +90,7 @@ export async function runReport(argv: string[], io: Io, now = new Date()): Promi
     }
     files = journalFiles(parsed.positionals);
   } catch (err) {
-    io.err(`querytrail report: ${(err as Error).message}\n${err instanceof InputError ? '' : `Run 'querytrail report --help' for the options.\n`}`);
-    return 2;
+    return inputError('report', err, io);
   }
 
   const integrity = v['no-verify'] ? { checked: false, not_checked: '--no-verify' } : checkIntegrity(verifyInputs(parsed.positionals), keys);

@@ -1,10 +1,11 @@
 import { parseArgs } from 'node:util';
-import { InputError, journalFiles } from '../events/journal-files.js';
+import { journalFiles } from '../events/journal-files.js';
 import { scanFiles } from '../events/scan.js';
 import { type CompiledFilter, compileFilter } from '../filter/event-filter.js';
 import { FILTER_HELP, FILTER_OPTIONS, filterFromOptions } from '../filter/filter-options.js';
 import { FORMAT_HELP, type OutputFormat, outputFormat, printable } from '../format/output-format.js';
 import type { Io } from '../main.js';
+import { inputError, parseCommandLine } from './command-line.js';
 import { unreadableReporter } from './unreadable.js';
 import { wholeNumber } from './whole-number.js';
 
@@ -32,17 +33,8 @@ function parseOptions(argv: string[]) {
 
 export async function runSearch(argv: string[], io: Io): Promise<number> {
   let files: string[];
-  let parsed: ReturnType<typeof parseOptions>;
-  try {
-    parsed = parseOptions(argv);
-  } catch (err) {
-    io.err(`querytrail search: ${(err as Error).message}\n${HELP}`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    io.out(HELP);
-    return 0;
-  }
+  const parsed = parseCommandLine('search', HELP, io, () => parseOptions(argv));
+  if (typeof parsed === 'number') return parsed;
   let filter: CompiledFilter;
   let format: OutputFormat;
   let limit = Number.POSITIVE_INFINITY;
@@ -53,8 +45,7 @@ export async function runSearch(argv: string[], io: Io): Promise<number> {
     limit = wholeNumber('limit', parsed.values.limit, Number.POSITIVE_INFINITY, 1);
     files = journalFiles(parsed.positionals);
   } catch (err) {
-    io.err(`querytrail search: ${(err as Error).message}\n${err instanceof InputError ? '' : `Run 'querytrail search --help' for the options.\n`}`);
-    return 2;
+    return inputError('search', err, io);
   }
   let matched = 0;
   const unreadable = unreadableReporter('search', io);

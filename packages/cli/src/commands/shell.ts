@@ -2,8 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { type Actor, type AuditContext, createAuditor, loadPolicy, QueryBlockedError, QuerytrailError } from '@querytrail/core';
+import { durationMs, instantMs } from '../events/time-arg.js';
 import { safeText } from '../format/safe-text.js';
 import type { Io } from '../main.js';
+import { parseCommandLine } from './command-line.js';
 import { openConnection, PASSWORD_ENV, redactUrl, type ShellConnection } from '../shell/db-connection.js';
 import { renderResult } from '../shell/render-result.js';
 import { StatementSplitter, statementsOf } from '../shell/statement-splitter.js';
@@ -67,33 +69,17 @@ const MODES = ['sync', 'auto', 'async'] as const;
 /** What the next statement carries besides the actor: an approval or break-glass, used once. */
 type Armed = Pick<AuditContext, 'approval' | 'breakGlass'>;
 
-const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
-/** An approval's expiry: an RFC 3339 time with a zone, or a duration from now (30m, 2h, 1d); undefined if neither. */
+/** An approval's expiry: a time with a zone, or a duration from now (30m, 2h, 1d); undefined if neither, or beyond any date. */
 function approvalExpiry(value: string): string | undefined {
-  const ahead = /^(\d+)([smhd])$/.exec(value);
-  if (ahead) {
-    const at = Date.now() + Number(ahead[1]) * UNIT_MS[ahead[2]!]!;
-    return Number.isFinite(at) && at < 8.64e15 ? new Date(at).toISOString() : undefined; // beyond any date: not an expiry
-  }
-  if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/i.test(value)) return undefined;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+  const ahead = durationMs(value);
+  const at = ahead === undefined ? instantMs(value) : Date.now() + ahead;
+  return at !== undefined && Number.isFinite(at) && Math.abs(at) < 8.64e15 ? new Date(at).toISOString() : undefined;
 }
 
 export async function runShell(argv: string[], io: Io): Promise<number> {
-  let parsed: ReturnType<typeof parseOptions>;
-  try {
-    parsed = parseOptions(argv);
-  } catch (err) {
-    io.err(`querytrail shell: ${(err as Error).message}\n${HELP}`);
-    return 2;
-  }
+  const parsed = parseCommandLine('shell', HELP, io, () => parseOptions(argv));
+  if (typeof parsed === 'number') return parsed;
   const v = parsed.values;
-  if (v.help) {
-    io.out(HELP);
-    return 0;
-  }
   let auditor: ReturnType<typeof createAuditor>;
   let actor: Actor;
   let hasPolicy = false;

@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { InputError, journalFiles } from '../events/journal-files.js';
+import { journalFiles } from '../events/journal-files.js';
 import { LineReader } from '../events/line-reader.js';
 import type { StoredEvent } from '../events/parse-event.js';
 import { type ScanHandlers, scanReader } from '../events/scan.js';
@@ -9,6 +9,7 @@ import { type CompiledFilter, compileFilter } from '../filter/event-filter.js';
 import { FILTER_HELP, FILTER_OPTIONS, filterFromOptions } from '../filter/filter-options.js';
 import { FORMAT_HELP, type OutputFormat, outputFormat, printable } from '../format/output-format.js';
 import type { Io } from '../main.js';
+import { inputError, parseCommandLine } from './command-line.js';
 import { unreadableReporter } from './unreadable.js';
 import { wholeNumber } from './whole-number.js';
 
@@ -46,17 +47,8 @@ function parseOptions(argv: string[]) {
 }
 
 export async function runTail(argv: string[], io: Io): Promise<number> {
-  let parsed: ReturnType<typeof parseOptions>;
-  try {
-    parsed = parseOptions(argv);
-  } catch (err) {
-    io.err(`querytrail tail: ${(err as Error).message}\n${HELP}`);
-    return 2;
-  }
-  if (parsed.values.help) {
-    io.out(HELP);
-    return 0;
-  }
+  const parsed = parseCommandLine('tail', HELP, io, () => parseOptions(argv));
+  if (typeof parsed === 'number') return parsed;
   let filter: CompiledFilter;
   let format: OutputFormat;
   let count: number;
@@ -70,8 +62,7 @@ export async function runTail(argv: string[], io: Io): Promise<number> {
     interval = wholeNumber('interval', parsed.values.interval, 500, 10);
     files = journalFiles(parsed.positionals, { allowEmptyDir: parsed.values.follow === true });
   } catch (err) {
-    io.err(`querytrail tail: ${(err as Error).message}\n${err instanceof InputError ? '' : `Run 'querytrail tail --help' for the options.\n`}`);
-    return 2;
+    return inputError('tail', err, io);
   }
   const unreadable = unreadableReporter('tail', io);
   /** The text of an event in the chosen format; undefined when it has none (no OCSF form) or cannot be put in it (named). */

@@ -1,23 +1,36 @@
 const UNITS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
+/** "90s", "15m", "24h", "7d", "2w" in milliseconds; undefined for anything else. */
+export function durationMs(value: string): number | undefined {
+  const m = /^(\d+)([smhdw])$/.exec(value);
+  return m ? Number(m[1]) * UNITS[m[2]!]! : undefined;
+}
+
+/**
+ * An RFC 3339 time with its zone, or a date (midnight UTC), as epoch milliseconds (sub-millisecond
+ * digits kept); undefined for anything else, a time without a zone or a day that does not exist.
+ */
+export function instantMs(value: string): number | undefined {
+  const date = /^\d{4}-\d\d-\d\d$/.test(value) ? `${value}T00:00:00Z` : value;
+  // A time without a zone would be read in the local zone: evidence times are UTC, so ask for one.
+  const m = /^(\d{4})-(\d\d)-(\d\d)T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/i.exec(date);
+  if (!m) return undefined;
+  const ms = preciseMs(date);
+  // Date.parse rolls 2026-02-30 over to March 2: a day that does not exist is refused instead.
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const day = new Date(Date.UTC(y, mo - 1, d));
+  return !Number.isNaN(ms) && day.getUTCFullYear() === y && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d ? ms : undefined;
+}
+
 /**
  * A --since / --until value as epoch milliseconds: an RFC 3339 time ("2026-12-06T09:00:00Z"), a
  * date ("2026-12-06", midnight UTC), or a duration back from `now` ("90s", "15m", "24h", "7d", "2w").
  * Throws an error naming the option and the forms accepted.
  */
 export function parseTimeArg(option: string, value: string, now: number): number {
-  const relative = /^(\d+)([smhdw])$/.exec(value);
-  if (relative) return now - Number(relative[1]) * UNITS[relative[2]!]!;
-  const date = /^\d{4}-\d\d-\d\d$/.test(value) ? `${value}T00:00:00Z` : value;
-  // A time without a zone would be read in the local zone: evidence times are UTC, so ask for one.
-  const m = /^(\d{4})-(\d\d)-(\d\d)T\d\d:\d\d(:\d\d(\.\d+)?)?(Z|[+-]\d\d:\d\d)$/i.exec(date);
-  if (m) {
-    const ms = preciseMs(date);
-    // Date.parse rolls 2026-02-30 over to March 2: a day that does not exist is refused instead.
-    const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-    const day = new Date(Date.UTC(y, mo - 1, d));
-    if (!Number.isNaN(ms) && day.getUTCFullYear() === y && day.getUTCMonth() === mo - 1 && day.getUTCDate() === d) return ms;
-  }
+  const back = durationMs(value);
+  const ms = back === undefined ? instantMs(value) : now - back;
+  if (ms !== undefined) return ms;
   throw new Error(
     `--${option} ${JSON.stringify(value)}: expected an RFC 3339 time with a zone (2026-12-06T09:00:00Z), a date (2026-12-06) or a duration back from now (90s, 15m, 24h, 7d, 2w)`,
   );
@@ -33,7 +46,3 @@ export function preciseMs(time: string): number {
   return frac === undefined || Number.isNaN(ms) ? ms : ms + Number(`0.${frac}`);
 }
 
-/** An event's time for comparing with a bound (see preciseMs). */
-export function eventTimeMs(time: string): number {
-  return preciseMs(time);
-}

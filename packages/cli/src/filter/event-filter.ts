@@ -1,5 +1,5 @@
 import type { ObjectRef, QuerytrailEvent } from '@querytrail/core';
-import { eventTimeMs } from '../events/time-arg.js';
+import { preciseMs } from '../events/time-arg.js';
 
 /**
  * What `search`, `tail` and `report` select. Different fields must all match; the values of one field
@@ -138,8 +138,8 @@ export function compileFilter(filter: EventFilter): CompiledFilter {
   if (filter.decisions) checks.push((e) => someEqual(filter.decisions, decisionOf(e)));
   if (filter.destructive !== undefined) checks.push((e) => (e.statement?.destructive === true) === filter.destructive);
   if (text !== undefined) checks.push((e) => (e.statement?.text ?? '').toLowerCase().includes(text));
-  if (filter.since !== undefined) checks.push((e) => eventTimeMs(e.time) >= filter.since!);
-  if (filter.until !== undefined) checks.push((e) => eventTimeMs(e.time) < filter.until!);
+  if (filter.since !== undefined) checks.push((e) => preciseMs(e.time) >= filter.since!);
+  if (filter.until !== undefined) checks.push((e) => preciseMs(e.time) < filter.until!);
 
   // Values compared exactly appear in the line as JSON.stringify wrote them; names compared without
   // case (tables, columns, commands, text) do not narrow by bytes.

@@ -51,8 +51,6 @@ const ENUMS: Record<string, readonly string[]> = {
   decision: ['allow', 'alert', 'block', 'allow_override'],
 };
 
-type FilterValues = { [K in keyof typeof FILTER_OPTIONS]?: (typeof FILTER_OPTIONS)[K] extends { type: 'boolean' } ? boolean : (typeof FILTER_OPTIONS)[K] extends { multiple: true } ? string[] : string };
-
 /** The types this version writes; a newer writer's type can still be selected with a trailing `*`. */
 const EVENT_TYPES = [
   'db.query.attempt',
@@ -83,27 +81,31 @@ function list(values: Record<string, unknown>, name: keyof typeof FILTER_OPTIONS
   return v;
 }
 
+/** Options whose values are alternatives, and the filter field each fills. */
+const LIST_OPTIONS: ReadonlyArray<[keyof EventFilter, keyof typeof FILTER_OPTIONS]> = [
+  ['types', 'type'],
+  ['actors', 'actor'],
+  ['actorTypes', 'actor-type'],
+  ['requests', 'request'],
+  ['traces', 'trace'],
+  ['services', 'service'],
+  ['tables', 'table'],
+  ['columns', 'column'],
+  ['tags', 'tag'],
+  ['classes', 'class'],
+  ['commands', 'command'],
+  ['outcomes', 'outcome'],
+  ['decisions', 'decision'],
+];
+
 /** The EventFilter the parsed options describe; throws an error naming the bad option. */
 export function filterFromOptions(values: Record<string, unknown>, now = Date.now()): EventFilter {
-  const v = values as FilterValues;
   const filter: EventFilter = {};
-  const set = <K extends keyof EventFilter>(key: K, value: EventFilter[K] | undefined) => {
-    if (value !== undefined) filter[key] = value;
-  };
-  set('types', list(values, 'type'));
-  set('actors', list(values, 'actor'));
-  set('actorTypes', list(values, 'actor-type'));
-  set('requests', list(values, 'request'));
-  set('traces', list(values, 'trace'));
-  set('services', list(values, 'service'));
-  set('tables', list(values, 'table'));
-  set('columns', list(values, 'column'));
-  set('tags', list(values, 'tag'));
-  set('classes', list(values, 'class'));
-  set('commands', list(values, 'command'));
-  set('outcomes', list(values, 'outcome'));
-  set('decisions', list(values, 'decision'));
-  if (v.destructive) filter.destructive = true;
+  for (const [key, option] of LIST_OPTIONS) {
+    const given = list(values, option);
+    if (given !== undefined) (filter as Record<string, unknown>)[key] = given;
+  }
+  if (values.destructive === true) filter.destructive = true;
   const once = (name: 'text' | 'since' | 'until'): string | undefined => {
     const raw = values[name] as string | string[] | undefined;
     const given = typeof raw === 'string' ? [raw] : raw;

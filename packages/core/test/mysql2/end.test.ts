@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createAuditor } from '@querytrail/core';
 import mysql from 'mysql2';
 import mysqlPromise from 'mysql2/promise';
+import { readJournal } from '../pg/journal-probe.js';
 
 /**
  * mysql2 calls end()'s callback when its QUIT command starts, before the socket closes; the journal
@@ -56,10 +57,7 @@ for (const [shape, run] of Object.entries(shapes)) {
           const auditor = createAuditor({ service: { name: 'mysql2-end' }, journal: { dir, mode: 'sync' }, catalog: { mode: false } });
           const connections = await run(auditor);
           await auditor.close();
-          const types = readdirSync(dir)
-            .filter((f) => f.endsWith('.jsonl') && !f.includes('checkpoints'))
-            .flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n'))
-            .map((l) => (JSON.parse(l) as { type: string }).type);
+          const types = readJournal(dir).map((e) => e.type);
           assert.equal(types.filter((t) => t === 'db.connect').length, connections, `round ${round}`);
           assert.equal(types.filter((t) => t === 'db.disconnect').length, connections, `round ${round}: ${types.join(' ')}`);
         } finally {
@@ -85,11 +83,7 @@ test('mysql2 sync mode: query(sql, cb) then end() at once runs the query, as it 
     });
     assert.deepEqual(rows, [{ answer: 42 }]);
     await auditor.close();
-    const texts = readdirSync(dir)
-      .filter((f) => f.endsWith('.jsonl') && !f.includes('checkpoints'))
-      .flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n'))
-      .map((l) => JSON.parse(l) as { type: string; statement?: { text?: string }; result?: { outcome?: string } })
-      .filter((e) => e.type === 'db.query' && e.statement?.text?.includes('then-end'));
+    const texts = readJournal(dir).filter((e) => e.type === 'db.query' && e.statement?.text?.includes('then-end'));
     assert.deepEqual(texts.map((e) => e.result?.outcome), ['success']);
   } finally {
     rmSync(dir, { recursive: true, force: true });

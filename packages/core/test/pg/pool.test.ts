@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createAuditor } from '@querytrail/core';
 import pg from 'pg';
 import { createTable, dropTable, harness, only, PG_CONFIG, uniqueTable } from './helpers.js';
+import { readJournal } from './journal-probe.js';
 
 describe('pg Pool', () => {
   const table = uniqueTable();
@@ -177,10 +178,7 @@ describe('pg Pool', () => {
           );
           assert.ok(callbackCalled);
           await auditor.close();
-          const types = readdirSync(dir)
-            .filter((f) => f.endsWith('.jsonl') && !f.includes('checkpoints'))
-            .flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n'))
-            .map((l) => (JSON.parse(l) as { type: string }).type);
+          const types = readJournal(dir).map((e) => e.type);
           assert.equal(types.filter((t) => t === 'db.connect').length, 2, `round ${round}`);
           assert.equal(types.filter((t) => t === 'db.disconnect').length, 2, `round ${round}: ${types.join(' ')}`);
           assert.equal(types.at(-1), 'sdk.stop');
